@@ -1,0 +1,82 @@
+/// Reverse-mode autograd as a tape: every op computes its forward result immediately and, when
+/// recording, appends the closure that back-propagates through it. `backward` runs the tape in
+/// reverse. Ops live in `Ops/`, each with its forward and backward side by side.
+///
+/// Memory: activations, their gradients and saved scratch come from a pool owned by the graph
+/// and are recycled by `reset()`, so a training step reuses the previous step's buffers instead
+/// of faulting in fresh pages. Tensors made by a graph are valid until its next `reset()`.
+public final class Graph<T: Scalar> {
+    /// When false (inference), ops record nothing and allocate no gradient buffers.
+    public let recording: Bool
+    private var tape: [() -> Void] = []
+    private var free: [Int: [Buffer<T>]] = [:]
+    private var lent: [Buffer<T>] = []
+
+    public init(recording: Bool = true) { self.recording = recording }
+
+    /// Number of recorded backward closures (for tests and diagnostics).
+    public var tapeLength: Int { tape.count }
+
+    /// A pooled buffer of `count` elements, uninitialised, valid until `reset()`.
+    public func scratch(_ count: Int) -> Buffer<T> {
+        let b: Buffer<T>
+        if var list = free[count], let last = list.popLast() {
+            free[count] = list
+            b = last
+        } else {
+            b = Buffer<T>(count: count)
+        }
+        lent.append(b)
+        return b
+    }
+
+    /// A zero-filled pooled buffer.
+    public func zeros(_ count: Int) -> Buffer<T> {
+        let b = scratch(count)
+        b.zero()
+        return b
+    }
+
+    /// Whether an op over these inputs must record a backward pass.
+    @inline(__always)
+    public func needsGrad(_ inputs: Tensor<T>...) -> Bool {
+        recording && inputs.contains { $0.requiresGrad }
+    }
+
+    /// An op's output: uninitialised data, and a zeroed gradient when the op is recorded.
+    public func output(_ shape: [Int], grad: Bool) -> Tensor<T> {
+        let n = shape.reduce(1, *)
+        return Tensor(shape: shape, data: scratch(n), grad: grad ? zeros(n) : nil)
+    }
+
+    /// Appends an op's backward closure; it must accumulate (+=) into its inputs' gradients.
+    @inline(__always)
+    public func record(_ backward: @escaping () -> Void) {
+        if recording { tape.append(backward) }
+    }
+
+    /// Seeds d(loss)/d(loss) = 1 and runs the tape in reverse. `loss` must be a scalar that
+    /// requires gradients.
+    public func backward(_ loss: Tensor<T>) {
+        precondition(recording, "backward() on a graph that does not record")
+        precondition(loss.count == 1, "backward() needs a scalar loss, got shape \(loss.shape)")
+        guard let g = loss.grad else { return }
+        g.pointer[0] += 1
+        for op in tape.reversed() { op() }
+        tape.removeAll(keepingCapacity: true)
+    }
+
+    /// Drops the tape and returns every pooled buffer for reuse by the next step.
+    public func reset() {
+        tape.removeAll(keepingCapacity: true)
+        for b in lent { free[b.count, default: []].append(b) }
+        lent.removeAll(keepingCapacity: true)
+    }
+
+    /// Bytes currently held by the pool (lent and free).
+    public var pooledBytes: Int {
+        let lentCount = lent.reduce(0) { $0 + $1.count }
+        let freeCount = free.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.count } }
+        return (lentCount + freeCount) * MemoryLayout<T>.stride
+    }
+}

@@ -1,0 +1,67 @@
+/// Which attention a model uses. `mqa` is GQA with one KV head; `mla` is DeepSeek's multi-head
+/// latent attention.
+public enum AttentionKind: String, Codable, Sendable, CaseIterable {
+    case mha, gqa, mqa, mla
+}
+
+/// How MLA treats its low-rank query path (facts file, section 1).
+public enum QueryCompression: String, Codable, Sendable, CaseIterable {
+    /// A linear bottleneck `W_UQ W_DQ` in training, folded into one dense `W_Q` at inference.
+    case trainOnly = "train-only"
+    /// DeepSeek-V2/V3: RMSNorm on `c_Q`, bottleneck kept at inference.
+    case always
+}
+
+/// RoPE pairing: `half` rotates (x[i], x[i + d/2]) (GPT-NeoX / Llama); `interleaved` rotates
+/// (x[2i], x[2i+1]) (GPT-J, HF DeepSeek-V3's default).
+public enum RopeStyle: String, Codable, Sendable, CaseIterable {
+    case half, interleaved
+}
+
+public struct AttentionConfig: Codable, Sendable, Equatable {
+    public var kind: AttentionKind = .mha
+    public var nHeads: Int = 8
+    /// KV heads for `gqa`; `mha` uses `nHeads` and `mqa` uses 1 whatever is set here.
+    public var nKVHeads: Int = 2
+    /// Per-head width for MHA/GQA/MQA; 0 means `dModel / nHeads`.
+    public var headDim: Int = 0
+    // MLA
+    public var kvLoraRank: Int = 64
+    /// 0 = no query compression (a dense `q_proj`, as in DeepSeek-V2-Lite).
+    public var qLoraRank: Int = 128
+    public var qkNopeHeadDim: Int = 32
+    public var qkRopeHeadDim: Int = 16
+    public var vHeadDim: Int = 32
+    public var queryCompression: QueryCompression = .trainOnly
+
+    public init() {}
+
+    /// KV heads actually used by MHA/GQA/MQA.
+    public var effectiveKVHeads: Int {
+        switch kind {
+        case .mha: return nHeads
+        case .gqa: return nKVHeads
+        case .mqa: return 1
+        case .mla: return nHeads
+        }
+    }
+}
+
+public struct ModelConfig: Codable, Sendable, Equatable {
+    public var vocabSize: Int = 256
+    public var dModel: Int = 256
+    public var nLayers: Int = 4
+    /// SwiGLU hidden width.
+    public var mlpHidden: Int = 683
+    public var maxSeqLen: Int = 256
+    public var ropeBase: Double = 10000
+    public var ropeStyle: RopeStyle = .half
+    public var tieEmbeddings: Bool = true
+    public var normEps: Double = 1e-5
+    public var attention = AttentionConfig()
+
+    public init() {}
+
+    /// Head width of MHA/GQA/MQA.
+    public var headDim: Int { attention.headDim > 0 ? attention.headDim : dModel / max(attention.nHeads, 1) }
+}

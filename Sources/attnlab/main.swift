@@ -1,0 +1,2 @@
+import AttnLab
+print("attnlab")
