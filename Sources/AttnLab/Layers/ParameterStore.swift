@@ -1,0 +1,60 @@
+/// How a parameter starts: GPT-2's scheme (normal with a small std; residual output projections
+/// scaled down by sqrt(2·layers)), norm weights at one.
+public enum ParameterInit: Sendable {
+    case normal(std: Double)
+    case ones
+}
+
+/// Owns a model's parameters in creation order, each with its hierarchical name. Creation order
+/// is the order of `ModelConfig.parameterSpecs`, so checkpoints and optimizers can rely on it.
+public final class ParameterStore<T: Scalar> {
+    public private(set) var tensors: [Tensor<T>] = []
+    private var rng: SeededRandom
+
+    public init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+
+    public func make(_ name: String, _ shape: [Int], _ initial: ParameterInit) -> Tensor<T> {
+        precondition(!tensors.contains { $0.name == name }, "duplicate parameter name \(name)")
+        let t = Tensor<T>(zeros: shape, requiresGrad: true, name: name)
+        switch initial {
+        case .ones: t.data.fill(1)
+        case .normal(let std):
+            let p = t.ptr
+            for i in 0..<t.count { p[i] = T(rng.normal() * std) }
+        }
+        tensors.append(t)
+        return t
+    }
+
+    public subscript(name: String) -> Tensor<T>? { tensors.first { $0.name == name } }
+}
+
+/// A bias-free linear map with a PyTorch-layout weight [out, in]: y = x Wᵀ.
+public struct Linear<T: Scalar> {
+    public let weight: Tensor<T>
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    public init(_ store: ParameterStore<T>, _ name: String, in inF: Int, out outF: Int, std: Double) {
+        weight = store.make(name + ".weight", [outF, inF], .normal(std: std))
+    }
+
+    public func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
+        g.matmul(x, weight, transB: true)
+    }
+}
+
+/// RMSNorm with a learned per-channel gain.
+public struct RMSNormLayer<T: Scalar> {
+    public let weight: Tensor<T>
+    public let eps: T
+
+    public init(_ store: ParameterStore<T>, _ name: String, width: Int, eps: Double) {
+        weight = store.make(name + ".weight", [width], .ones)
+        self.eps = T(eps)
+    }
+
+    public func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
+        g.rmsNorm(x, weight: weight, eps: eps)
+    }
+}

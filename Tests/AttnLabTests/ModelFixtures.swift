@@ -1,0 +1,43 @@
+import AttnLab
+
+/// Small configurations of every attention variant, sized so that finite differences over all
+/// parameters stay fast.
+enum Variant: String, CaseIterable, CustomStringConvertible {
+    case mha, gqa, mqa, mlaTrainOnly, mlaAlways, mlaDenseQuery
+    var description: String { rawValue }
+
+    func config(d: Int = 8, heads: Int = 2, layers: Int = 2, vocab: Int = 11) -> ModelConfig {
+        var c = ModelConfig()
+        c.vocabSize = vocab; c.dModel = d; c.nLayers = layers; c.mlpHidden = 12; c.maxSeqLen = 32
+        c.ropeBase = 100
+        c.attention.nHeads = heads
+        switch self {
+        case .mha: c.attention.kind = .mha
+        case .gqa: c.attention.kind = .gqa; c.attention.nKVHeads = heads / 2
+        case .mqa: c.attention.kind = .mqa
+        case .mlaTrainOnly, .mlaAlways, .mlaDenseQuery:
+            c.attention.kind = .mla
+            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2; c.attention.qkRopeHeadDim = 2
+            c.attention.vHeadDim = 3
+            c.attention.qLoraRank = self == .mlaDenseQuery ? 0 : 6
+            c.attention.queryCompression = self == .mlaAlways ? .always : .trainOnly
+            c.ropeStyle = .interleaved
+        }
+        return c
+    }
+}
+
+/// Replaces the small GPT-2 initialisation by O(1) random weights so that gradients and
+/// decode/forward differences are far above rounding noise.
+func randomizeWeights<T: Scalar>(_ model: DecoderLM<T>, seed: UInt64, scale: Double = 0.5) {
+    var rng = SeededRandom(seed: seed)
+    for p in model.parameters {
+        let isNorm = p.name.hasSuffix("layernorm.weight") || p.name == "norm.weight"
+        for i in 0..<p.count { p[flat: i] = T((isNorm ? 1 : 0) + (rng.uniform() * 2 - 1) * scale) }
+    }
+}
+
+func tokenSequence(_ n: Int, vocab: Int, seed: UInt64) -> [Int32] {
+    var rng = SeededRandom(seed: seed)
+    return (0..<n).map { _ in Int32(rng.below(vocab)) }
+}
