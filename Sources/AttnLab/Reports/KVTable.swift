@@ -79,7 +79,7 @@ public enum KVTable {
         let perLayer = m.kvElementsPerTokenPerLayer, dh = m.baseline.headDim
         let groups = decimal(m.equivalentGQAGroups)
         let lhs = m.attention.kind == .mla ? "(d_c + d_R) / (2 d_h)" : "elements per layer / (2 d_h)"
-        return "\(groups) groups of d_h \(dh): \(lhs) = \(perLayer) / \(2 * dh) = \(groups)"
+        return "\(groups) groups of d_h \(dh): \(lhs) = \(grouped(perLayer)) / \(grouped(2 * dh)) = \(groups)"
     }
 
     private static func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
