@@ -1,2 +1,8 @@
+import ArgumentParser
 import AttnLab
-print("attnlab")
+
+struct AttnLabRoot: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "attnlab", subcommands: [KVCommand.self])
+}
+
+AttnLabRoot.main()

@@ -1,0 +1,80 @@
+import ArgumentParser
+import AttnLab
+
+/// `attnlab kv`: KV-cache size per token (DeepSeek-V2 Table 1) for presets or an ad-hoc
+/// attention. Parsing only; the figures and their formatting live in the library.
+struct KVCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kv",
+        abstract: "KV-cache elements and bytes per token, with DeepSeek-V2's Table 1 formulas.",
+        discussion: "Presets: " + KVPresets.names.joined(separator: ", "))
+
+    @Option(name: .customLong("preset"), help: "A preset model (repeatable).")
+    var presets: [String] = []
+
+    @Flag(help: "Every preset, as one table.")
+    var all = false
+
+    @Option(help: "Ad-hoc attention kind: mha, gqa, mqa or mla.")
+    var kind: String?
+
+    @Option(help: "Ad-hoc: number of layers.")
+    var layers: Int?
+
+    @Option(help: "Ad-hoc: number of query heads.")
+    var heads: Int?
+
+    @Option(name: .customLong("kv-heads"), help: "Ad-hoc gqa: number of KV heads (groups).")
+    var kvHeads: Int?
+
+    @Option(name: .customLong("head-dim"), help: "Ad-hoc: per-head width d_h (MLA: d_nope and d_v).")
+    var headDim: Int = 128
+
+    @Option(name: .customLong("kv-lora-rank"), help: "Ad-hoc mla: latent width d_c (default 4 d_h).")
+    var kvLoraRank: Int?
+
+    @Option(name: .customLong("rope-dim"), help: "Ad-hoc mla: decoupled RoPE width d_R (default d_h / 2).")
+    var ropeDim: Int?
+
+    @Flag(help: "Print a Markdown table.")
+    var markdown = false
+
+    func validate() throws {
+        guard !presets.isEmpty || all || kind != nil else {
+            throw ValidationError("give --preset NAME, --all, or an ad-hoc --kind with --layers and --heads")
+        }
+        let adHocOnly = [("--layers", layers), ("--heads", heads), ("--kv-heads", kvHeads),
+                         ("--kv-lora-rank", kvLoraRank), ("--rope-dim", ropeDim)]
+        if kind == nil, let stray = adHocOnly.first(where: { $0.1 != nil }) {
+            throw ValidationError("\(stray.0) describes an ad-hoc model and needs --kind")
+        }
+        guard let kind else { return }
+        guard let parsed = AttentionKind(rawValue: kind) else {
+            throw ValidationError("--kind must be one of "
+                + AttentionKind.allCases.map(\.rawValue).joined(separator: ", ") + ", not \"\(kind)\"")
+        }
+        guard layers != nil, heads != nil else { throw ValidationError("--kind needs --layers and --heads") }
+        if parsed == .gqa, kvHeads == nil { throw ValidationError("--kind gqa needs --kv-heads") }
+        if parsed != .gqa, kvHeads != nil { throw ValidationError("--kv-heads applies only to --kind gqa") }
+        if parsed != .mla, kvLoraRank != nil || ropeDim != nil {
+            throw ValidationError("--kv-lora-rank and --rope-dim apply only to --kind mla")
+        }
+    }
+
+    func run() throws {
+        var models = try presets.map(KVPresets.named)
+        if all { models += KVPresets.all }
+        if let kind, let layers, let heads, let parsed = AttentionKind(rawValue: kind) {
+            models.append(try KVPresets.custom(
+                kind: parsed, layers: layers, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                kvLoraRank: kvLoraRank, ropeDim: ropeDim))
+        }
+        if markdown {
+            print(KVTable.markdown(models))
+        } else if all {
+            print(KVTable.plainTable(models))
+        } else {
+            print(KVTable.text(models))
+        }
+    }
+}
