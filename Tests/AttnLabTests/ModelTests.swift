@@ -54,7 +54,7 @@ import Testing
         let model = DecoderLM<Double>(Variant.mlaTrainOnly.config(), seed: 3)
         randomizeWeights(model, seed: 4)
         model.blocks.forEach { $0.attention.prepareForInference() }
-        let attn = model.blocks[0].attention as! MultiHeadLatentAttention<Double>
+        let attn = model.blocks[0].attention.layer as! MultiHeadLatentAttention<Double>
         var rng = TestRNG(5)
         let x = rng.tensor([2, 5, 8], grad: false)
         let g = Graph<Double>(recording: false)

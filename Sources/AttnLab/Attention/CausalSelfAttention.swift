@@ -21,3 +21,35 @@ public protocol CausalSelfAttention<T>: AnyObject {
     /// x [B, Tn, d]: the next Tn tokens, at positions cache.length ..< cache.length + Tn.
     func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>, mode: MLADecodeMode) -> Tensor<T>
 }
+
+/// The attention variants a block can hold. An enum rather than an existential so that calls
+/// are statically dispatched and specialised.
+public enum AttentionVariant<T: Scalar> {
+    case grouped(GroupedQueryAttention<T>)
+    case latent(MultiHeadLatentAttention<T>)
+
+    /// The layer behind the common interface (for tests and tools; hot paths use the methods below).
+    public var layer: any CausalSelfAttention<T> {
+        switch self {
+        case .grouped(let a): return a
+        case .latent(let a): return a
+        }
+    }
+
+    public func forward(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
+        switch self {
+        case .grouped(let a): return a.forward(g, x)
+        case .latent(let a): return a.forward(g, x)
+        }
+    }
+
+    public func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>, mode: MLADecodeMode) -> Tensor<T> {
+        switch self {
+        case .grouped(let a): return a.decode(g, x, cache: cache, mode: mode)
+        case .latent(let a): return a.decode(g, x, cache: cache, mode: mode)
+        }
+    }
+
+    public func makeCache(batch: Int, chunk: Int) -> LayerKVCache<T> { layer.makeCache(batch: batch, chunk: chunk) }
+    public func prepareForInference() { layer.prepareForInference() }
+}

@@ -1,7 +1,9 @@
 /// One pre-norm block: x + attn(norm(x)), then + mlp(norm(·)).
 public final class DecoderBlock<T: Scalar> {
     public let inputNorm: RMSNormLayer<T>, postAttentionNorm: RMSNormLayer<T>
-    public let attention: any CausalSelfAttention<T>
+    /// Concrete (not existential) so that the whole layer is specialised for Float: calls
+    /// through `any CausalSelfAttention<T>` run unspecialised generic code, several times slower.
+    public let attention: AttentionVariant<T>
     public let mlp: SwiGLUMLP<T>
 
     init(_ store: ParameterStore<T>, index: Int, config: ModelConfig, std: Double, residualStd: Double) {
@@ -10,9 +12,9 @@ public final class DecoderBlock<T: Scalar> {
         postAttentionNorm = RMSNormLayer(store, p + ".post_attention_layernorm", width: config.dModel, eps: config.normEps)
         switch config.attention.kind {
         case .mha, .gqa, .mqa:
-            attention = GroupedQueryAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd)
+            attention = .grouped(GroupedQueryAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
         case .mla:
-            attention = MultiHeadLatentAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd)
+            attention = .latent(MultiHeadLatentAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
         }
         mlp = SwiGLUMLP(store, p + ".mlp", d: config.dModel, hidden: config.mlpHidden, std: std, residualStd: residualStd)
     }

@@ -7,13 +7,15 @@ extension Graph {
         let grad = needsGrad(x)
         let y = output(x.shape, grad: grad)
         let n = x.count, xp = x.ptr, yp = y.ptr
-        for i in 0..<n { yp[i] = xp[i] * sigmoid(xp[i]) }
+        Parallel.forRanges(n) { r in for i in r { yp[i] = xp[i] * sigmoid(xp[i]) } }
         guard grad else { return y }
         record {
             let dx = x.gptr, dy = y.gptr
-            for i in 0..<n {
-                let s = sigmoid(xp[i])
-                dx[i] += dy[i] * s * (1 + xp[i] * (1 - s))
+            Parallel.forRanges(n) { r in
+                for i in r {
+                    let s = sigmoid(xp[i])
+                    dx[i] += dy[i] * s * (1 + xp[i] * (1 - s))
+                }
             }
         }
         return y
@@ -25,15 +27,17 @@ extension Graph {
         let grad = needsGrad(gate, up)
         let y = output(gate.shape, grad: grad)
         let n = gate.count, gp = gate.ptr, up_ = up.ptr, yp = y.ptr
-        for i in 0..<n { yp[i] = gp[i] * sigmoid(gp[i]) * up_[i] }
+        Parallel.forRanges(n) { r in for i in r { yp[i] = gp[i] * sigmoid(gp[i]) * up_[i] } }
         guard grad else { return y }
         record {
             let dy = y.gptr
             let dg = gate.grad?.pointer, du = up.grad?.pointer
-            for i in 0..<n {
-                let g = gp[i], s = sigmoid(g)
-                if let du { du[i] += dy[i] * g * s }
-                if let dg { dg[i] += dy[i] * up_[i] * s * (1 + g * (1 - s)) }
+            Parallel.forRanges(n) { r in
+                for i in r {
+                    let g = gp[i], s = sigmoid(g)
+                    if let du { du[i] += dy[i] * g * s }
+                    if let dg { dg[i] += dy[i] * up_[i] * s * (1 + g * (1 - s)) }
+                }
             }
         }
         return y

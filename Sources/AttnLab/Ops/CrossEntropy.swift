@@ -11,33 +11,38 @@ extension Graph {
         let grad = needsGrad(logits)
         let y = output([1], grad: grad)
         let lse = scratch(rows)  // log-sum-exp per row, reused by the backward
-        let lp = logits.ptr
+        let lp = logits.ptr, lsep = lse.pointer
+        Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
+            for r in range {
+                let row = lp + r * v
+                var m = row[0]
+                for j in 1..<v where row[j] > m { m = row[j] }
+                var s: T = 0
+                for j in 0..<v { s += T.expo(row[j] - m) }
+                lsep[r] = m + T.logarithm(s)
+            }
+        }
+        // The loss sums rows in a fixed order, so it is the same whatever the worker count.
         var total = 0.0
         var counted = 0
-        for r in 0..<rows {
-            let row = lp + r * v
-            var m = row[0]
-            for j in 1..<v where row[j] > m { m = row[j] }
-            var s: T = 0
-            for j in 0..<v { s += T.expo(row[j] - m) }
-            let l = m + T.logarithm(s)
-            lse.pointer[r] = l
-            let t = targets[r]
-            if t != ignoreIndex {
-                total += Double(l - row[Int(t)])
-                counted += 1
-            }
+        for r in 0..<rows where targets[r] != ignoreIndex {
+            total += Double(lsep[r] - lp[r * v + Int(targets[r])])
+            counted += 1
         }
         y.ptr[0] = counted > 0 ? T(total / Double(counted)) : 0
         guard grad, counted > 0 else { return y }
         record {
             let g = y.gptr[0] / T(counted), dl = logits.gptr
-            for r in 0..<rows {
-                let t = targets[r]
-                if t == ignoreIndex { continue }
-                let row = lp + r * v, drow = dl + r * v, l = lse.pointer[r]
-                for j in 0..<v { drow[j] += g * T.expo(row[j] - l) }
-                drow[Int(t)] -= g
+            targets.withUnsafeBufferPointer { tp in
+                Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
+                    for r in range {
+                        let t = tp[r]
+                        if t == ignoreIndex { continue }
+                        let row = lp + r * v, drow = dl + r * v, l = lsep[r]
+                        for j in 0..<v { drow[j] += g * T.expo(row[j] - l) }
+                        drow[Int(t)] -= g
+                    }
+                }
             }
         }
         return y

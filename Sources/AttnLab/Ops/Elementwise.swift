@@ -23,17 +23,18 @@ extension Graph {
         let grad = needsGrad(a, b)
         let y = output(a.shape, grad: grad)
         let n = a.count, ap = a.ptr, bp = b.ptr, yp = y.ptr
-        var base = 0
-        while base < n {
-            for j in 0..<nb { yp[base + j] = ap[base + j] + sign * bp[j] }
-            base += nb
+        Parallel.forRanges(n / nb, grain: max(16384 / nb, 1)) { rows in
+            for row in rows {
+                let base = row * nb
+                for j in 0..<nb { yp[base + j] = ap[base + j] + sign * bp[j] }
+            }
         }
         guard grad else { return y }
         record {
             let dy = y.gptr
             if let ga = a.grad {
                 let da = ga.pointer
-                for i in 0..<n { da[i] += dy[i] }
+                Parallel.forRanges(n) { r in for i in r { da[i] += dy[i] } }
             }
             if let gb = b.grad {
                 let db = gb.pointer

@@ -26,7 +26,7 @@ extension Graph {
         let aStride = m * k, bStride = sharedB ? 0 : k * n, yStride = m * n
         let ap = a.ptr, bp = b.ptr, yp = y.ptr
         for i in 0..<batches {
-            T.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+            T.parallelGemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
                    a: ap + i * aStride, lda: lda, b: bp + i * bStride, ldb: ldb,
                    beta: 0, c: yp + i * yStride, ldc: n)
         }
@@ -38,20 +38,20 @@ extension Graph {
                 if let ga = a.grad {
                     let dai = ga.pointer + i * aStride
                     if !transA {  // dA[m,k] += dY · op(B)ᵀ
-                        T.gemm(transA: false, transB: !transB, m: m, n: k, k: n, alpha: 1,
+                        T.parallelGemm(transA: false, transB: !transB, m: m, n: k, k: n, alpha: 1,
                                a: dyi, lda: n, b: bp + i * bStride, ldb: ldb, beta: 1, c: dai, ldc: lda)
                     } else {  // dA[k,m] += op(B) · dYᵀ
-                        T.gemm(transA: transB, transB: true, m: k, n: m, k: n, alpha: 1,
+                        T.parallelGemm(transA: transB, transB: true, m: k, n: m, k: n, alpha: 1,
                                a: bp + i * bStride, lda: ldb, b: dyi, ldb: n, beta: 1, c: dai, ldc: lda)
                     }
                 }
                 if let gb = b.grad {
                     let dbi = gb.pointer + i * bStride
                     if !transB {  // dB[k,n] += op(A)ᵀ · dY
-                        T.gemm(transA: !transA, transB: false, m: k, n: n, k: m, alpha: 1,
+                        T.parallelGemm(transA: !transA, transB: false, m: k, n: n, k: m, alpha: 1,
                                a: ap + i * aStride, lda: lda, b: dyi, ldb: n, beta: 1, c: dbi, ldc: ldb)
                     } else {  // dB[n,k] += dYᵀ · op(A)
-                        T.gemm(transA: true, transB: transA, m: n, n: k, k: m, alpha: 1,
+                        T.parallelGemm(transA: true, transB: transA, m: n, n: k, k: m, alpha: 1,
                                a: dyi, lda: n, b: ap + i * aStride, ldb: lda, beta: 1, c: dbi, ldc: ldb)
                     }
                 }

@@ -8,30 +8,40 @@ extension Graph {
         // 1/rms per row, kept for the backward.
         let inv = grad ? scratch(rows) : scratch(0)
         let xp = x.ptr, wp = weight.ptr, yp = y.ptr
-        for r in 0..<rows {
-            let xr = xp + r * d, yr = yp + r * d
-            var ss: T = 0
-            for j in 0..<d { ss += xr[j] * xr[j] }
-            let ir = 1 / T.squareRoot(ss / T(d) + eps)
-            if grad { inv.pointer[r] = ir }
-            for j in 0..<d { yr[j] = xr[j] * ir * wp[j] }
+        let invp = inv.pointer
+        Parallel.forRanges(rows, grain: max(16384 / d, 1)) { range in
+            for r in range {
+                let xr = xp + r * d, yr = yp + r * d
+                var ss: T = 0
+                for j in 0..<d { ss += xr[j] * xr[j] }
+                let ir = 1 / T.squareRoot(ss / T(d) + eps)
+                if grad { invp[r] = ir }
+                for j in 0..<d { yr[j] = xr[j] * ir * wp[j] }
+            }
         }
         guard grad else { return y }
         record {
             let dy = y.gptr
-            for r in 0..<rows {
-                let xr = xp + r * d, gr = dy + r * d, ir = inv.pointer[r]
-                if let gw = weight.grad {
-                    let dw = gw.pointer
-                    for j in 0..<d { dw[j] += gr[j] * xr[j] * ir }
+            if let gx = x.grad {
+                let dxp = gx.pointer
+                Parallel.forRanges(rows, grain: max(16384 / d, 1)) { range in
+                    for r in range {
+                        // dx = ir · (g⊙w − x̂ · mean(g⊙w⊙x̂)), x̂ = x · ir
+                        let xr = xp + r * d, gr = dy + r * d, ir = invp[r]
+                        var dot: T = 0
+                        for j in 0..<d { dot += gr[j] * wp[j] * xr[j] }
+                        let c = dot * ir * ir / T(d)
+                        let dx = dxp + r * d
+                        for j in 0..<d { dx[j] += ir * (gr[j] * wp[j] - xr[j] * c) }
+                    }
                 }
-                if let gx = x.grad {
-                    // dx = ir · (g⊙w − x̂ · mean(g⊙w⊙x̂)), x̂ = x · ir
-                    var dot: T = 0
-                    for j in 0..<d { dot += gr[j] * wp[j] * xr[j] }
-                    let c = dot * ir * ir / T(d)
-                    let dx = gx.pointer + r * d
-                    for j in 0..<d { dx[j] += ir * (gr[j] * wp[j] - xr[j] * c) }
+            }
+            // The weight gradient sums over rows; kept serial so its order is fixed.
+            if let gw = weight.grad {
+                let dw = gw.pointer
+                for r in 0..<rows {
+                    let xr = xp + r * d, gr = dy + r * d, ir = invp[r]
+                    for j in 0..<d { dw[j] += gr[j] * xr[j] * ir }
                 }
             }
         }

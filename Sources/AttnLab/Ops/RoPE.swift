@@ -21,7 +21,8 @@ extension Graph {
         y.ptr.update(from: x.ptr, count: x.count)
         // Index pairs: half style (i, i + w/2); interleaved (2i, 2i + 1).
         let (firstStride, secondOffset) = style == .half ? (1, half) : (2, 1)
-        for blk in 0..<blocks { for ti in 0..<t {
+        Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in
+        for blk in range { for ti in 0..<t {
             let row = (blk * t + ti) * d + start
             let xr = xp + row, yr = yp + row
             let c = cosp + ti * half, s = sinp + ti * half
@@ -32,11 +33,13 @@ extension Graph {
                 yr[b] = x0 * s[i] + x1 * c[i]
             }
         } }
+        }
         guard grad else { return y }
         record {
             let dx = x.gptr, dy = y.gptr
             // The rotation is orthogonal: its transpose rotates back.
-            for blk in 0..<blocks { for ti in 0..<t {
+            Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in
+            for blk in range { for ti in 0..<t {
                 let base = (blk * t + ti) * d
                 let gx = dx + base, gy = dy + base
                 for j in 0..<start { gx[j] += gy[j] }
@@ -50,6 +53,7 @@ extension Graph {
                     gxs[b] += -g0 * s[i] + g1 * c[i]
                 }
             } }
+            }
         }
         return y
     }

@@ -82,20 +82,26 @@ extension Graph {
         @inline(__always) func tokenMajor(_ bi: Int, _ ti: Int, _ hi: Int) -> Int { ((bi * t + ti) * h + hi) * d }
         @inline(__always) func headMajor(_ bi: Int, _ ti: Int, _ hi: Int) -> Int { ((bi * h + hi) * t + ti) * d }
         let src = x.ptr, dst = y.ptr
-        for bi in 0..<b { for hi in 0..<h { for ti in 0..<t {
-            let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
-                                         : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
-            (dst + to).update(from: src + from, count: d)
-        } } }
+        Parallel.forRanges(b * h, grain: max(16384 / (t * d), 1)) { range in
+            for bh in range { for ti in 0..<t {
+                let (bi, hi) = (bh / h, bh % h)
+                let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
+                                             : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
+                (dst + to).update(from: src + from, count: d)
+            } }
+        }
         guard grad else { return y }
         record {
             let dx = x.gptr, dy = y.gptr
-            for bi in 0..<b { for hi in 0..<h { for ti in 0..<t {
-                let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
-                                             : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
-                let a = dx + from, c = dy + to
-                for j in 0..<d { a[j] += c[j] }
-            } } }
+            Parallel.forRanges(b * h, grain: max(16384 / (t * d), 1)) { range in
+                for bh in range { for ti in 0..<t {
+                    let (bi, hi) = (bh / h, bh % h)
+                    let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
+                                                 : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
+                    let a = dx + from, c = dy + to
+                    for j in 0..<d { a[j] += c[j] }
+                } }
+            }
         }
         return y
     }

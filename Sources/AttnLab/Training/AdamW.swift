@@ -35,12 +35,14 @@ public final class AdamW<T: Scalar> {
             guard let grad = p.grad else { continue }
             let w = p.ptr, g = grad.pointer, mp = m[i].pointer, vp = v[i].pointer
             let shrink = decays(p) ? 1 - lrT * T(s.weightDecay) : 1
-            for j in 0..<p.count {
-                let gj = g[j]
-                mp[j] = b1 * mp[j] + (1 - b1) * gj
-                vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
-                let mHat = mp[j] / c1, vHat = vp[j] / c2
-                w[j] = w[j] * shrink - lrT * mHat / (T.squareRoot(vHat) + eps)
+            Parallel.forRanges(p.count) { r in
+                for j in r {
+                    let gj = g[j]
+                    mp[j] = b1 * mp[j] + (1 - b1) * gj
+                    vp[j] = b2 * vp[j] + (1 - b2) * gj * gj
+                    let mHat = mp[j] / c1, vHat = vp[j] / c2
+                    w[j] = w[j] * shrink - lrT * mHat / (T.squareRoot(vHat) + eps)
+                }
             }
         }
     }

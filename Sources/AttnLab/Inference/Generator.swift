@@ -1,0 +1,54 @@
+import Foundation
+
+/// What a generation produced and what it cost.
+public struct GenerationReport: Sendable {
+    public var promptTokens: Int
+    public var generatedTokens: Int
+    public var prefillSeconds: Double
+    public var decodeSeconds: Double
+    public var cacheAllocatedBytes: Int
+    public var cacheUsedBytes: Int
+    public var stoppedAtContextLimit: Bool
+    public var decodeTokensPerSecond: Double { generatedTokens > 0 ? Double(generatedTokens) / max(decodeSeconds, 1e-9) : 0 }
+}
+
+/// Autoregressive generation with a KV cache: the prompt is prefilled in one call, then one token
+/// per step. Tokens are handed to `onToken` as they are produced.
+public func generate<T: Scalar>(
+    model: DecoderLM<T>, prompt: [Int32], maxNewTokens: Int, sampler: inout Sampler,
+    mode: MLADecodeMode = .absorbed, onToken: (Int32) -> Void
+) -> GenerationReport {
+    precondition(!prompt.isEmpty, "generation needs a non-empty prompt")
+    let limit = model.config.maxSeqLen
+    let promptIds = Array(prompt.suffix(limit))
+    let cache = model.makeCache(batch: 1)
+    let g = Graph<T>(recording: false)
+    let v = model.config.vocabSize
+    let clock = ContinuousClock()
+    let t0 = clock.now
+    var logits = model.logits(g, ids: promptIds, batch: 1, cache: cache, mode: mode)
+    var next = sampler.sample(logits.ptr + (promptIds.count - 1) * v, count: v)
+    let prefill = (clock.now - t0).seconds
+    var produced = 0
+    let t1 = clock.now
+    while produced < maxNewTokens {
+        onToken(next)
+        produced += 1
+        if produced == maxNewTokens || cache.length >= limit { break }
+        g.reset()
+        logits = model.logits(g, ids: [next], batch: 1, cache: cache, mode: mode)
+        next = sampler.sample(logits.ptr, count: v)
+    }
+    return GenerationReport(
+        promptTokens: promptIds.count, generatedTokens: produced, prefillSeconds: prefill,
+        decodeSeconds: (clock.now - t1).seconds, cacheAllocatedBytes: cache.allocatedBytes,
+        cacheUsedBytes: cache.usedBytes, stoppedAtContextLimit: produced < maxNewTokens)
+}
+
+extension Duration {
+    /// The duration in seconds as a Double.
+    public var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}
