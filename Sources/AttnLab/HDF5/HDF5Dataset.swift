@@ -1,0 +1,110 @@
+import CHDF5
+import CHDF5Shim
+
+/// A fixed-shape numeric dataset, e.g. a checkpointed parameter. Its storage is allocated when
+/// it is created, so overwriting it later (also under SWMR) never changes the file's structure.
+public struct HDF5Dataset: HDF5Object {
+    public let file: HDF5File
+    public let path: String
+
+    public func shape() throws -> [Int] {
+        try HDF5Library.locked {
+            let site = site()
+            return try file.withObject(site, "read shape", expecting: H5I_DATASET) { dataset in
+                let space = try site.check(H5Dget_space(dataset), "read shape")
+                defer { H5Sclose(space) }
+                return try HDF5Space.shape(of: space, site, "read shape")
+            }
+        }
+    }
+
+    /// The stored element type, or nil when it is not one of `HDF5ElementType` (e.g. strings).
+    public func elementType() throws -> HDF5ElementType? {
+        try HDF5Library.locked {
+            let site = site()
+            return try file.withObject(site, "read element type", expecting: H5I_DATASET) { dataset in
+                let type = try site.check(H5Dget_type(dataset), "read element type")
+                defer { H5Tclose(type) }
+                return HDF5ElementType.matching(type)
+            }
+        }
+    }
+
+    /// Reads the whole dataset, converting to `Element` (HDF5 converts numeric types).
+    public func read<Element: HDF5Element>(as _: Element.Type = Element.self) throws -> HDF5Array<Element> {
+        try HDF5Library.locked {
+            let site = site()
+            return try file.withObject(site, "read dataset", expecting: H5I_DATASET) { dataset in
+                let space = try site.check(H5Dget_space(dataset), "read dataset")
+                defer { H5Sclose(space) }
+                let shape = try HDF5Space.shape(of: space, site, "read dataset")
+                let values: [Element] = try readElements(count: shape.reduce(1, *), site, "read dataset") {
+                    H5Dread(dataset, Element.hdf5ElementType.nativeType, attnlab_h5s_all(), attnlab_h5s_all(),
+                            attnlab_h5p_default(), $0)
+                }
+                return HDF5Array(shape: shape, values: values)
+            }
+        }
+    }
+
+    /// Replaces the dataset's contents; `values` must fill its shape exactly (row-major).
+    public func overwrite<Element: HDF5Element>(_ values: [Element]) throws {
+        try HDF5Library.locked {
+            let site = site()
+            try file.requireDataWriteAllowed(site, "overwrite dataset")
+            try file.withObject(site, "overwrite dataset", expecting: H5I_DATASET) { dataset in
+                let space = try site.check(H5Dget_space(dataset), "overwrite dataset")
+                defer { H5Sclose(space) }
+                let shape = try HDF5Space.shape(of: space, site, "overwrite dataset")
+                guard shape.reduce(1, *) == values.count else {
+                    throw site.error("overwrite dataset",
+                                     "got \(values.count) values for a dataset of shape \(shape)")
+                }
+                guard !values.isEmpty else { return }
+                let status = values.withUnsafeBytes {
+                    H5Dwrite(dataset, Element.hdf5ElementType.nativeType, attnlab_h5s_all(), attnlab_h5s_all(),
+                             attnlab_h5p_default(), $0.baseAddress)
+                }
+                try site.check(status: status, "overwrite dataset")
+            }
+        }
+    }
+}
+
+extension HDF5Group {
+    /// Creates a zero-filled dataset to be overwritten later, such as a checkpoint slot.
+    @discardableResult
+    public func createDataset<Element: HDF5Element>(
+        _ name: String, of _: Element.Type, shape: [Int]
+    ) throws -> HDF5Dataset {
+        let target = resolve(name)
+        try HDF5Library.locked {
+            let site = site(target)
+            let space = try HDF5Space.create(shape: shape, site, "create dataset")
+            defer { H5Sclose(space) }
+            let dcpl = try site.check(attnlab_h5p_early_allocation_dcpl(), "create dataset")
+            defer { H5Pclose(dcpl) }
+            try createLink(site, "create dataset") { lcpl in
+                H5Dcreate2(file.id, target, Element.hdf5ElementType.nativeType, space, lcpl, dcpl,
+                           attnlab_h5p_default())
+            }
+        }
+        return HDF5Dataset(file: file, path: target)
+    }
+
+    /// Creates a dataset shaped like `array` and writes it.
+    @discardableResult
+    public func writeDataset<Element: HDF5Element>(_ name: String, _ array: HDF5Array<Element>) throws -> HDF5Dataset {
+        let dataset = try createDataset(name, of: Element.self, shape: array.shape)
+        try dataset.overwrite(array.values)
+        return dataset
+    }
+
+    public func dataset(_ name: String) throws -> HDF5Dataset {
+        let target = resolve(name)
+        try HDF5Library.locked {
+            try file.withObject(site(target), "open dataset", expecting: H5I_DATASET) { _ in }
+        }
+        return HDF5Dataset(file: file, path: target)
+    }
+}

@@ -1,0 +1,90 @@
+import CHDF5
+import CHDF5Shim
+
+/// A scalar fixed-length UTF-8 string dataset (NUL-padded), e.g. `/status`. Fixed length keeps
+/// overwrites in place, which SWMR permits; h5py reads it as bytes (`.asstr()` gives str).
+public struct HDF5StringDataset: HDF5Object {
+    public let file: HDF5File
+    public let path: String
+    /// Maximum UTF-8 byte length of a value.
+    public let byteCapacity: Int
+
+    /// Replaces the value; fails rather than truncating when it does not fit.
+    public func write(_ value: String) throws {
+        try HDF5Library.locked {
+            let site = site()
+            try file.requireDataWriteAllowed(site, "write string")
+            let bytes = Array(value.utf8)
+            guard bytes.count <= byteCapacity else {
+                throw site.error("write string",
+                                 "\(bytes.count) UTF-8 bytes exceed the capacity of \(byteCapacity)")
+            }
+            try file.withObject(site, "write string", expecting: H5I_DATASET) { dataset in
+                let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "write string")
+                defer { H5Tclose(type) }
+                let padded = bytes + [UInt8](repeating: 0, count: byteCapacity - bytes.count)
+                let status = padded.withUnsafeBytes {
+                    H5Dwrite(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                }
+                try site.check(status: status, "write string")
+            }
+        }
+    }
+
+    public func read() throws -> String {
+        try HDF5Library.locked {
+            let site = site()
+            return try file.withObject(site, "read string", expecting: H5I_DATASET) { dataset in
+                let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "read string")
+                defer { H5Tclose(type) }
+                var bytes = [UInt8](repeating: 0, count: byteCapacity)
+                let status = bytes.withUnsafeMutableBytes {
+                    H5Dread(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                }
+                try site.check(status: status, "read string")
+                return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
+        }
+    }
+}
+
+extension HDF5Group {
+    @discardableResult
+    public func createStringDataset(_ name: String, byteCapacity: Int, value: String = "") throws -> HDF5StringDataset {
+        let target = resolve(name)
+        try HDF5Library.locked {
+            let site = site(target)
+            guard byteCapacity > 0 else {
+                throw site.error("create string dataset", "byte capacity must be positive")
+            }
+            let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "create string dataset")
+            defer { H5Tclose(type) }
+            let space = try HDF5Space.create(shape: [], site, "create string dataset")
+            defer { H5Sclose(space) }
+            let dcpl = try site.check(attnlab_h5p_early_allocation_dcpl(), "create string dataset")
+            defer { H5Pclose(dcpl) }
+            try createLink(site, "create string dataset") { lcpl in
+                H5Dcreate2(file.id, target, type, space, lcpl, dcpl, attnlab_h5p_default())
+            }
+        }
+        let dataset = HDF5StringDataset(file: file, path: target, byteCapacity: byteCapacity)
+        try dataset.write(value)
+        return dataset
+    }
+
+    public func stringDataset(_ name: String) throws -> HDF5StringDataset {
+        let target = resolve(name)
+        let capacity = try HDF5Library.locked {
+            let site = site(target)
+            return try file.withObject(site, "open string dataset", expecting: H5I_DATASET) { dataset in
+                let type = try site.check(H5Dget_type(dataset), "open string dataset")
+                defer { H5Tclose(type) }
+                guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0 else {
+                    throw site.error("open string dataset", "the dataset does not hold a fixed-length string")
+                }
+                return H5Tget_size(type)
+            }
+        }
+        return HDF5StringDataset(file: file, path: target, byteCapacity: capacity)
+    }
+}
