@@ -41,6 +41,21 @@ public struct HDF5AppendableDataset<Element: HDF5Element>: HDF5Object {
         }
     }
 
+    /// Shortens the dataset to its first `length` values (a resumed run drops the steps logged
+    /// after the checkpoint it restarts from).
+    public func truncate(to length: Int) throws {
+        try HDF5Library.locked {
+            let site = site()
+            try file.requireDataWriteAllowed(site, "truncate")
+            try file.withObject(site, "truncate", expecting: H5I_DATASET) { dataset in
+                let current = try currentLength(dataset, site, "truncate")
+                guard length < current else { return }
+                var newLength = hsize_t(max(length, 0))
+                try site.check(status: H5Dset_extent(dataset, &newLength), "truncate")
+            }
+        }
+    }
+
     public func readAll() throws -> [Element] {
         try HDF5Dataset(file: file, path: path).read(as: Element.self).values
     }

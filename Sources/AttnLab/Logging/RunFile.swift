@@ -1,0 +1,56 @@
+import Foundation
+
+/// What a run file says about where the run stands.
+public enum RunStatus: String, Sendable, CaseIterable {
+    case running, finished, diverged, interrupted
+}
+
+/// Identity and provenance of a run, written as root attributes.
+public struct RunMetadata: Sendable {
+    public var experiment: String
+    public var runName: String
+    public var configTOML: String
+    public var seed: Int
+    public var tokenizer: String
+    public var dataDescription: String
+    public var threads: Int
+    public var blasCore: String
+    public var blasThreads: Int
+    public init(experiment: String, runName: String, configTOML: String, seed: Int, tokenizer: String,
+                dataDescription: String, threads: Int, blasCore: String, blasThreads: Int) {
+        self.experiment = experiment; self.runName = runName; self.configTOML = configTOML; self.seed = seed
+        self.tokenizer = tokenizer; self.dataDescription = dataDescription; self.threads = threads
+        self.blasCore = blasCore; self.blasThreads = blasThreads
+    }
+}
+
+/// One logged optimiser step.
+public struct TrainRecord: Sendable, Equatable {
+    public var step: Int, loss: Double, lr: Double, gradNorm: Double, tokensPerSecond: Double, elapsed: Double
+    public init(step: Int, loss: Double, lr: Double, gradNorm: Double, tokensPerSecond: Double, elapsed: Double) {
+        self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm
+        self.tokensPerSecond = tokensPerSecond; self.elapsed = elapsed
+    }
+}
+
+/// Where a checkpoint leaves the run: enough to continue it bit for bit.
+public struct CheckpointState: Sendable, Equatable {
+    /// Optimiser steps completed.
+    public var step: Int
+    public var optimizerStep: Int
+    public var samplerState: [UInt64]
+    public var elapsed: Double
+    public init(step: Int, optimizerStep: Int, samplerState: [UInt64], elapsed: Double) {
+        self.step = step; self.optimizerStep = optimizerStep; self.samplerState = samplerState; self.elapsed = elapsed
+    }
+}
+
+/// Names of the run file's objects; the layout is documented in results/README.md.
+enum RunLayout {
+    static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+    static let status = "status", statusStep = "status_step"
+    static let checkpointMeta = "checkpoint/meta"
+    static let checkpointElapsed = "checkpoint/elapsed_s"
+    static let formatVersion = 1
+    static func slot(_ i: Int) -> String { "checkpoint/slot\(i)" }
+}

@@ -1,0 +1,172 @@
+import Foundation
+
+/// Writes one run's HDF5 file. The whole layout (attributes, curves, checkpoint slots, status)
+/// is created first; then the file switches to SWMR writing, after which HDF5 keeps it
+/// consistent on disk at every flush: a run killed at any moment leaves a file that opens with
+/// every flushed step, and readers (h5py with swmr=True) can follow a live run.
+///
+/// Checkpoints alternate between two slots and `checkpoint/meta` names the last complete one,
+/// so a kill during a checkpoint write still leaves the previous checkpoint intact.
+public final class RunWriter {
+    public let path: String
+    let file: HDF5File
+    let evalColumns: [String]
+    let saveWeights: Bool
+    let parameterNames: [String]
+    private var pendingTrain: [TrainRecord] = []
+    private var pendingEval: [[Double]] = []
+    private var lastFlush = ContinuousClock.now
+    private let flushInterval: Double
+    private var nextSlot = 0
+
+    init(path: String, file: HDF5File, evalColumns: [String], saveWeights: Bool, parameterNames: [String],
+         flushSeconds: Double, nextSlot: Int) {
+        self.path = path; self.file = file; self.evalColumns = evalColumns; self.saveWeights = saveWeights
+        self.parameterNames = parameterNames; self.flushInterval = flushSeconds; self.nextSlot = nextSlot
+    }
+
+    /// Creates the file (never over an existing one) and lays it out.
+    public static func create(
+        path: String, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
+        parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool, flushSeconds: Double
+    ) throws -> RunWriter {
+        let file = try HDF5File.create(path: path, overwrite: false)
+        let root = file.root
+        let attrs: [(String, HDF5AttributeValue)] = [
+            ("format_version", .int(RunLayout.formatVersion)), ("attnlab_version", .string(AttnLabVersion.string)),
+            ("git_commit", .string(AttnLabVersion.gitCommit())), ("start_time", .string(ISO8601DateFormatter().string(from: Date()))),
+            ("experiment", .string(metadata.experiment)), ("run", .string(metadata.runName)),
+            ("config", .string(metadata.configTOML)), ("seed", .int(metadata.seed)),
+            ("tokenizer", .string(metadata.tokenizer)), ("data", .string(metadata.dataDescription)),
+            ("threads", .int(metadata.threads)), ("blas_core", .string(metadata.blasCore)),
+            ("blas_threads", .int(metadata.blasThreads)), ("host", .string(ProcessInfo.processInfo.hostName)),
+        ]
+        for (k, v) in attrs { try root.setAttribute(k, v) }
+        let m = try root.createGroup("model")
+        let modelAttrs: [(String, HDF5AttributeValue)] = [
+            ("attention", .string(model.attention.kind.rawValue)),
+            ("param_count", .int(model.parameterCount)),
+            ("non_embedding_param_count", .int(model.nonEmbeddingParameterCount)),
+            ("kv_elements_per_token_per_layer", .int(model.kvElementsPerTokenPerLayer)),
+            ("kv_elements_per_token", .int(model.kvElementsPerToken)),
+            ("n_layers", .int(model.nLayers)), ("d_model", .int(model.dModel)),
+            ("context_length", .int(contextLength)),
+            ("forward_flops_per_token", .double(Double(model.forwardFLOPsPerToken(context: contextLength)))),
+            ("train_flops_per_token", .double(Double(model.trainingFLOPsPerToken(context: contextLength)))),
+        ]
+        for (k, v) in modelAttrs { try m.setAttribute(k, v) }
+        try root.createAppendableDataset("train/step", of: Int64.self)
+        for c in RunLayout.trainColumns.dropFirst() { try root.createAppendableDataset("train/" + c, of: Double.self) }
+        try root.createAppendableDataset("eval/step", of: Int64.self)
+        for c in evalColumns { try root.createAppendableDataset("eval/" + c, of: Double.self) }
+        try root.createStringDataset(RunLayout.status, byteCapacity: 32, value: RunStatus.running.rawValue)
+        try root.writeDataset(RunLayout.statusStep, HDF5Array(shape: [1], values: [Int64(0)]))
+        try root.writeDataset(RunLayout.checkpointMeta, HDF5Array(shape: [8], values: [Int64](repeating: -1, count: 8)))
+        try root.writeDataset(RunLayout.checkpointElapsed, HDF5Array(shape: [1], values: [0.0]))
+        if saveWeights {
+            for slot in 0..<2 {
+                for p in parameters {
+                    for part in ["params", "adam_m", "adam_v"] {
+                        try root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape)
+                    }
+                }
+            }
+        }
+        try file.startSWMRWrite()
+        return RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: saveWeights,
+                         parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0)
+    }
+
+    /// Buffers a training step; writes and flushes when `flush_seconds` have passed.
+    public func log(_ r: TrainRecord) throws {
+        pendingTrain.append(r)
+        try flushIfDue()
+    }
+
+    public func logEval(step: Int, values: [Double]) throws {
+        precondition(values.count == evalColumns.count, "eval row has \(values.count) values for columns \(evalColumns)")
+        pendingEval.append([Double(step)] + values)
+        try flushIfDue()
+    }
+
+    private func flushIfDue() throws {
+        if (ContinuousClock.now - lastFlush).seconds >= flushInterval { try flush() }
+    }
+
+    /// Writes buffered rows and flushes the file to disk.
+    public func flush() throws {
+        let root = file.root
+        if !pendingTrain.isEmpty {
+            try root.appendableDataset("train/step", of: Int64.self).append(pendingTrain.map { Int64($0.step) })
+            let cols: [[Double]] = [pendingTrain.map(\.loss), pendingTrain.map(\.lr), pendingTrain.map(\.gradNorm),
+                                    pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed)]
+            for (name, values) in zip(RunLayout.trainColumns.dropFirst(), cols) {
+                try root.appendableDataset("train/" + name, of: Double.self).append(values)
+            }
+            pendingTrain.removeAll()
+        }
+        if !pendingEval.isEmpty {
+            try root.appendableDataset("eval/step", of: Int64.self).append(pendingEval.map { Int64($0[0]) })
+            for (i, name) in evalColumns.enumerated() {
+                try root.appendableDataset("eval/" + name, of: Double.self).append(pendingEval.map { $0[i + 1] })
+            }
+            pendingEval.removeAll()
+        }
+        try file.flush()
+        lastFlush = .now
+    }
+
+    /// Writes parameters and optimiser moments into the free slot, flushes, then marks the slot
+    /// current. Curves logged so far are flushed first so the file never holds a checkpoint
+    /// newer than its curves.
+    public func checkpoint(parameters: [Tensor<Float>], optimizer: AdamW<Float>, state: CheckpointState) throws {
+        try flush()
+        guard saveWeights else { return }
+        let root = file.root
+        let slot = nextSlot
+        for (i, p) in parameters.enumerated() {
+            precondition(p.name == parameterNames[i], "checkpoint parameters changed order")
+            let base = "\(RunLayout.slot(slot))/"
+            try root.dataset(base + "params/" + p.name).overwrite(p.array)
+            try root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
+            try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
+        }
+        try file.flush()
+        let rng = state.samplerState.map { Int64(bitPattern: $0) }
+        try root.dataset(RunLayout.checkpointMeta).overwrite([Int64(slot), Int64(state.step), Int64(state.optimizerStep)] + rng + [Int64(RunLayout.formatVersion)])
+        try root.dataset(RunLayout.checkpointElapsed).overwrite([state.elapsed])
+        try file.flush()
+        nextSlot = 1 - slot
+    }
+
+    public func setStatus(_ status: RunStatus, step: Int) throws {
+        try flush()
+        try file.root.stringDataset(RunLayout.status).write(status.rawValue)
+        try file.root.dataset(RunLayout.statusStep).overwrite([Int64(step)])
+        try file.flush()
+    }
+
+    public func close() throws {
+        try flush()
+        try file.close()
+    }
+}
+
+public enum AttnLabVersion {
+    public static let string = "0.1.0"
+
+    /// The commit of the working directory's git checkout, or "unknown".
+    public static func gitCommit() -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["git", "rev-parse", "HEAD"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { return "unknown" }
+        p.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        return p.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+    }
+}
