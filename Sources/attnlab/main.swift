@@ -1,10 +1,25 @@
-import Foundation
+import ArgumentParser
 import AttnLab
-var c = ModelConfig()
-c.dModel = 256; c.nLayers = 4; c.mlpHidden = 683; c.maxSeqLen = 256
-c.attention.nHeads = 8
-for kind in AttentionKind.allCases {
-    c.attention.kind = kind
-    let r = measureTrainingThroughput(config: c, batch: 16, seqLen: 256, steps: 5)
-    print(kind, Int(r.tokensPerSecond), r.stepSeconds.map { String(format: "%.3f", $0) }, r.parameterCount)
+
+/// Root of the `attnlab` command line; subcommands only parse their arguments and call the library.
+struct AttnLabCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attnlab",
+        abstract: "Train and compare small decoder LMs with MHA, GQA, MQA and MLA attention on the CPU.",
+        discussion: """
+            AttnLab trains byte-level decoder language models with its own reverse-mode autograd \
+            over OpenBLAS and records every run in an HDF5 file. Start with `attnlab env` to check \
+            that OpenBLAS runs a fast kernel on this machine.
+            """,
+        subcommands: [EnvCommand.self, KVCommand.self, BenchCommand.self])
+
+    /// A bare `attnlab` is a usage error, not a request for help: scripts must notice it.
+    func run() throws {
+        throw ValidationError("Missing subcommand.")
+    }
 }
+
+// OpenBLAS has already read OPENBLAS_CORETYPE by now; this re-executes the process once with a
+// faster core when the library fell back to a generic one, so it must precede everything else.
+reexecWithFasterOpenBLASCoreIfNeeded()
+AttnLabCLI.main()
