@@ -34,7 +34,7 @@ struct BenchCommand: ParsableCommand {
             }
             return k
         }
-        let peak = try measureSgemmThroughput(size: 1024, repetitions: 5).bestGFLOPS
+        let peak = try measureSgemmThroughput(size: 1024, warmups: 3, repetitions: 10).bestGFLOPS
         print("BLAS core \(openBLASCoreName()), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s, \(Parallel.workers) workers")
         print("variant  params      tokens/s   step s (median)   MFU")
         for kind in variants {
