@@ -1,0 +1,131 @@
+import Foundation
+
+/// Reads a run file through the HDF5 library: metadata, curves, status and the last complete
+/// checkpoint. Works on finished, live (SWMR) and killed runs alike.
+public final class RunReader {
+    public let path: String
+    let file: HDF5File
+
+    public init(path: String) throws {
+        self.path = path
+        file = try HDF5File.open(path: path, mode: .readOnly)
+    }
+
+    init(path: String, file: HDF5File) { self.path = path; self.file = file }
+
+    public func attribute(_ name: String) throws -> String { try file.root.stringAttribute(name) }
+    public func intAttribute(_ name: String) throws -> Int { try file.root.intAttribute(name) }
+    public func modelAttribute(_ name: String) throws -> HDF5AttributeValue { try file.root.group("model").attribute(name) }
+
+    public var configTOML: String { get throws { try attribute("config") } }
+
+    public func status() throws -> (status: RunStatus, step: Int) {
+        let text = try file.root.stringDataset(RunLayout.status).read()
+        guard let s = RunStatus(rawValue: text) else {
+            throw RunFileError("\(path): /status holds '\(text)'; expected one of \(RunStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let step = try file.root.dataset(RunLayout.statusStep).read(as: Int64.self).values.first ?? 0
+        return (s, Int(step))
+    }
+
+    public func trainSteps() throws -> [Int] { try file.root.appendableDataset("train/step", of: Int64.self).readAll().map(Int.init) }
+    public func trainColumn(_ name: String) throws -> [Double] { try file.root.appendableDataset("train/" + name, of: Double.self).readAll() }
+    public func evalSteps() throws -> [Int] { try file.root.appendableDataset("eval/step", of: Int64.self).readAll().map(Int.init) }
+    public func evalColumns() throws -> [String] { try file.root.group("eval").childNames().filter { $0 != "step" }.sorted() }
+    public func evalColumn(_ name: String) throws -> [Double] { try file.root.appendableDataset("eval/" + name, of: Double.self).readAll() }
+
+    /// The last complete checkpoint, or nil when none was written (or weights were not saved).
+    public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
+        let meta = try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values
+        guard meta.count == 8, meta[0] >= 0 else { return nil }
+        let elapsed = try file.root.dataset(RunLayout.checkpointElapsed).read(as: Double.self).values.first ?? 0
+        let state = CheckpointState(step: Int(meta[1]), optimizerStep: Int(meta[2]),
+                                    samplerState: meta[3..<7].map { UInt64(bitPattern: $0) }, elapsed: elapsed)
+        return (state, Int(meta[0]))
+    }
+
+    /// Copies the checkpoint's weights (and optimiser moments when `optimizer` is given) into
+    /// the model's tensors, matched by name and shape.
+    public func loadCheckpoint(into parameters: [Tensor<Float>], optimizer: AdamW<Float>? = nil) throws -> CheckpointState {
+        guard let (state, slot) = try checkpoint() else {
+            throw RunFileError("\(path): no complete checkpoint in /checkpoint (the run saved no weights, or was stopped before its first checkpoint)")
+        }
+        for (i, p) in parameters.enumerated() {
+            let parts = optimizer == nil ? ["params"] : ["params", "adam_m", "adam_v"]
+            for part in parts {
+                let name = "\(RunLayout.slot(slot))/\(part)/\(p.name)"
+                guard try file.root.contains(name) else {
+                    throw RunFileError("\(path): /\(name) is missing; the file was written for a different model")
+                }
+                let arr = try file.root.dataset(name).read(as: Float.self)
+                guard arr.shape == p.shape else {
+                    throw RunFileError("\(path): /\(name) has shape \(arr.shape); the model expects \(p.shape)")
+                }
+                let dst: UnsafeMutablePointer<Float>
+                switch part {
+                case "params": dst = p.ptr
+                case "adam_m": dst = optimizer!.m[i].pointer
+                default: dst = optimizer!.v[i].pointer
+                }
+                arr.values.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: p.count) }
+            }
+        }
+        optimizer?.step = state.optimizerStep
+        return state
+    }
+
+    public func close() throws { try file.close() }
+}
+
+public struct RunFileError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ message: String) { description = message }
+}
+
+extension RunWriter {
+    /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
+    /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
+    /// resumes SWMR writing.
+    public static func resume(
+        path: String, parameters: [Tensor<Float>], optimizer: AdamW<Float>, flushSeconds: Double
+    ) throws -> (RunWriter, CheckpointState) {
+        let file = try openForWriting(path)
+        let reader = RunReader(path: path, file: file)
+        let (state, slot) = try reader.checkpoint() ?? {
+            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint)")
+        }()
+        _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
+        let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count
+        try file.root.appendableDataset("train/step", of: Int64.self).truncate(to: keepTrain)
+        for c in RunLayout.trainColumns.dropFirst() { try file.root.appendableDataset("train/" + c, of: Double.self).truncate(to: keepTrain) }
+        let evalColumns = try reader.evalColumns()
+        let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
+        try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
+        for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
+        try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
+        try file.startSWMRWrite()
+        let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
+                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
+        return (writer, state)
+    }
+
+    /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with
+    /// HDF5's `h5clear -s` (HDF5 1.10 has no library call for it).
+    static func openForWriting(_ path: String) throws -> HDF5File {
+        do { return try HDF5File.open(path: path, mode: .readWrite) } catch {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["h5clear", "-s", path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch {
+                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
+            }
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else {
+                throw RunFileError("\(path) cannot be opened for writing: \(error) (h5clear -s also failed with status \(p.terminationStatus))")
+            }
+            return try HDF5File.open(path: path, mode: .readWrite)
+        }
+    }
+}
