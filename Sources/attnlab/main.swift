@@ -1,2 +1,9 @@
+import ArgumentParser
 import AttnLab
-print("attnlab")
+
+struct AttnLabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attnlab", subcommands: [ShowCommand.self, ListCommand.self])
+}
+
+AttnLabCommand.main()
