@@ -11,6 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -21,7 +22,9 @@ let package = Package(
             providers: [.apt(["libhdf5-dev"])]),
         .target(name: "CHDF5Shim", dependencies: ["CHDF5"], path: "Sources/CHDF5Shim"),
         .target(
-            name: "AttnLab", dependencies: ["CBLAS", "CHDF5Shim"], path: "Sources/AttnLab",
+            name: "AttnLab",
+            dependencies: ["CBLAS", "CHDF5Shim", .product(name: "TOMLKit", package: "TOMLKit")],
+            path: "Sources/AttnLab",
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "attnlab",

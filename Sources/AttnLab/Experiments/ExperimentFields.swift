@@ -1,0 +1,74 @@
+/// The schema: every config key in the order `resolvedTOML` prints it. Ranges here are the
+/// per-key ones; model-dimension consistency (head counts dividing, MLA widths, ...) belongs to
+/// `ModelConfig.validate()`, and the cross-section checks this module owns are in
+/// `ExperimentChecks.swift`. Keep `experiments/README.md` in step with this list.
+enum ExperimentSchema {
+    static var fields: [ExperimentField] {
+        [
+            .line("description", \.description),
+
+            .int("model.vocab_size", \.model.vocabSize, min: 1),
+            .int("model.d_model", \.model.dModel, min: 1),
+            .int("model.n_layers", \.model.nLayers, min: 1),
+            .int("model.mlp_hidden", \.model.mlpHidden, min: 1),
+            .int("model.max_seq_len", \.model.maxSeqLen, min: 1),
+            .double("model.rope_base", \.model.ropeBase, above: 0),
+            .choice("model.rope_style", \.model.ropeStyle),
+            .bool("model.tie_embeddings", \.model.tieEmbeddings),
+            .double("model.norm_eps", \.model.normEps, above: 0),
+
+            .choice("model.attention.kind", \.model.attention.kind),
+            .int("model.attention.n_heads", \.model.attention.nHeads, min: 1),
+            .int("model.attention.n_kv_heads", \.model.attention.nKVHeads, min: 1),
+            .int("model.attention.head_dim", \.model.attention.headDim, min: 0),
+            .int("model.attention.kv_lora_rank", \.model.attention.kvLoraRank, min: 1),
+            .int("model.attention.q_lora_rank", \.model.attention.qLoraRank, min: 0),
+            .int("model.attention.qk_nope_head_dim", \.model.attention.qkNopeHeadDim, min: 1),
+            .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1),
+            .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1),
+            .choice("model.attention.query_compression", \.model.attention.queryCompression),
+
+            .choice("data.source", \.data.source),
+            .line("data.path", \.data.path),
+            .choice("data.tokenizer", \.data.tokenizer),
+            .choice("data.token_format", \.data.tokenFormat),
+            .double("data.val_fraction", \.data.valFraction, above: 0, atMost: 0.5),
+            .int("data.seq_len", \.data.seqLen, min: 1),
+
+            .int("data.mqar.vocab", \.data.mqar.vocab, min: 1),
+            .int("data.mqar.seq_len", \.data.mqar.seqLen, min: 1),
+            .int("data.mqar.num_kv_pairs", \.data.mqar.numKVPairs, min: 1),
+            .int("data.mqar.train_examples", \.data.mqar.trainExamples, min: 1),
+            .int("data.mqar.val_examples", \.data.mqar.valExamples, min: 1),
+
+            .int("train.steps", \.train.steps, min: 1),
+            .int("train.batch_size", \.train.batchSize, min: 1),
+            .int("train.grad_accum", \.train.gradAccum, min: 1),
+            .int("train.seed", \.train.seed, min: 0),
+            .int("train.threads", \.train.threads, min: 0),
+
+            .double("optimizer.lr", \.optimizer.lr, above: 0),
+            .double("optimizer.beta1", \.optimizer.beta1, atLeast: 0, below: 1),
+            .double("optimizer.beta2", \.optimizer.beta2, atLeast: 0, below: 1),
+            .double("optimizer.eps", \.optimizer.eps, above: 0),
+            .double("optimizer.weight_decay", \.optimizer.weightDecay, atLeast: 0),
+            .double("optimizer.clip_grad_norm", \.optimizer.clipGradNorm, atLeast: 0),
+            .bool("optimizer.decay_norms_and_biases", \.optimizer.decayNormsAndBiases),
+
+            .int("schedule.warmup_steps", \.schedule.warmupSteps, min: 0),
+            .double("schedule.min_lr_ratio", \.schedule.minLRRatio, atLeast: 0, atMost: 1),
+            .choice("schedule.kind", \.schedule.kind),
+
+            .int("eval.every", \.eval.every, min: 1),
+            .int("eval.batches", \.eval.batches, min: 1),
+
+            .int("log.every", \.log.every, min: 1),
+            .double("log.flush_seconds", \.log.flushSeconds, above: 0),
+            .int("log.checkpoint_every", \.log.checkpointEvery, min: 0),
+            .bool("log.save_weights", \.log.saveWeights),
+        ]
+    }
+
+    /// Top-level keys of an experiment file that are not config values.
+    static let fileOnlyKeys = ["base", "variants", "grid"]
+}

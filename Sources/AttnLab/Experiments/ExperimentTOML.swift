@@ -1,0 +1,29 @@
+extension ExperimentConfig {
+    /// The config as canonical TOML: every key, defaults included, in schema order, one table per
+    /// section. `header` lines are written first as comments. Parsing the text back with
+    /// `init(resolvedTOML:)` gives an equal config, which is what run files rely on.
+    public func canonicalTOML(header: [String] = []) -> String {
+        var lines = header.map { "# " + $0 }
+        var table = ""
+        for field in ExperimentSchema.fields {
+            if field.table != table {
+                table = field.table
+                lines += ["", "[\(table)]"]
+            }
+            lines.append("\(field.key) = \(field.read(self).literal)")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Reads a resolved config back (for example from a run file). The text must be a plain config:
+    /// no `base`, `variants` or `grid`, and every check that `loadExperiment` applies holds.
+    public init(resolvedTOML text: String, source: String = "resolved config") throws {
+        let fields = ExperimentSchema.fields
+        let layer = ExperimentParsing.leaves(try ExperimentParsing.parseDocument(text, source: source), source: source)
+        let unknown = ExperimentParsing.unknownKeys(layer, index: ExperimentKeyIndex(fields: fields))
+        guard unknown.isEmpty else { throw ExperimentError(unknown) }
+        let (config, errors) = ExperimentDecoder(fields: fields, defaultSource: source).decode(layer)
+        guard errors.isEmpty else { throw ExperimentError(errors) }
+        self = config
+    }
+}
