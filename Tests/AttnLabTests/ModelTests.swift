@@ -105,3 +105,34 @@ import Testing
         #expect(cache.allocatedBytes == batch * 8 * perLayer * config.nLayers * 4)
     }
 }
+
+@Suite struct ParameterNamingTests {
+    /// The model creates exactly `ModelConfig.parameterSpecs`, in order and shape: checkpoints,
+    /// optimiser state and the parameter counts all rely on it.
+    @Test(arguments: Variant.allCases)
+    func modelMatchesParameterSpecs(variant: Variant) {
+        var config = variant.config()
+        config.tieEmbeddings = variant != .mha
+        let model = DecoderLM<Float>(config, seed: 1)
+        #expect(model.parameters.map(\.name) == config.parameterSpecs.map(\.name))
+        #expect(model.parameters.map(\.shape) == config.parameterSpecs.map(\.shape))
+    }
+
+    /// MLA parameter names follow Hugging Face's DeepseekV3Attention so weights can be compared
+    /// with other implementations; the mapping to the paper's matrices is documented here.
+    @Test func mlaNamesFollowHuggingFaceDeepSeekV3() {
+        var config = Variant.mlaAlways.config()
+        let names = Set(DecoderLM<Float>(config, seed: 1).parameters.map(\.name))
+        let expected = [
+            "q_a_proj": "W_DQ", "q_a_layernorm": "RMSNorm on c_Q (always mode)", "q_b_proj": "W_UQ and W_QR stacked per head",
+            "kv_a_proj_with_mqa": "W_DKV and W_KR stacked", "kv_a_layernorm": "RMSNorm on c_KV",
+            "kv_b_proj": "W_UK and W_UV stacked per head", "o_proj": "W_O",
+        ]
+        for hf in expected.keys { #expect(names.contains("layers.0.self_attn.\(hf).weight")) }
+        config.attention.qLoraRank = 0
+        config.attention.queryCompression = .trainOnly
+        let dense = Set(DecoderLM<Float>(config, seed: 1).parameters.map(\.name))
+        #expect(dense.contains("layers.0.self_attn.q_proj.weight"))
+        #expect(!dense.contains("layers.0.self_attn.q_a_proj.weight"))
+    }
+}

@@ -95,6 +95,13 @@ struct ExperimentLoader {
             ["AttnLab experiment \"\(name)\", run \"\(run)\": fully resolved, every key shown."]
                 + (overrides.isEmpty ? [] : ["Overrides: --set " + overrides.joined(separator: " --set ")])
         }
+        // Dimension consistency (heads dividing, rope widths, ...) is the model's own rule set.
+        let modelProblems = runs.compactMap { run -> String? in
+            do { try run.config.model.validate(); return nil } catch {
+                return "\(Self.display(files[0])) (run \(run.name)): \(error)"
+            }
+        }
+        guard modelProblems.isEmpty else { throw ExperimentError(modelProblems) }
         var description = ""
         if case .string(let text)? = merged["description"]?.value { description = text }
         return Experiment(name: name, description: description, runs: runs, sourceFiles: files)

@@ -9,13 +9,13 @@ public final class DecoderBlock<T: Scalar> {
     init(_ store: ParameterStore<T>, index: Int, config: ModelConfig, std: Double, residualStd: Double) {
         let p = "layers.\(index)"
         inputNorm = RMSNormLayer(store, p + ".input_layernorm", width: config.dModel, eps: config.normEps)
-        postAttentionNorm = RMSNormLayer(store, p + ".post_attention_layernorm", width: config.dModel, eps: config.normEps)
         switch config.attention.kind {
         case .mha, .gqa, .mqa:
             attention = .grouped(GroupedQueryAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
         case .mla:
             attention = .latent(MultiHeadLatentAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
         }
+        postAttentionNorm = RMSNormLayer(store, p + ".post_attention_layernorm", width: config.dModel, eps: config.normEps)
         mlp = SwiGLUMLP(store, p + ".mlp", d: config.dModel, hidden: config.mlpHidden, std: std, residualStd: residualStd)
     }
 

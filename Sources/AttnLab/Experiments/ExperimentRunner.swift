@@ -1,0 +1,47 @@
+import Foundation
+
+/// Where a run's file goes: `<results>/<experiment>/<run>.h5`.
+public func runFilePath(resultsDirectory: URL, experiment: String, run: String) -> String {
+    resultsDirectory.appendingPathComponent(experiment).appendingPathComponent(run + ".h5").path
+}
+
+/// Runs the runs of an experiment one after another. Every output path is checked before
+/// anything is trained: an existing file is an error unless `overwrite` (explicit) is set.
+/// With `resumePath`, only the run recorded in that file is continued.
+public func runExperiment(
+    _ experiment: Experiment, resultsDirectory: URL, overwrite: Bool = false, resumePath: String? = nil,
+    only: [String] = [], dataDirectory: String = "data", quiet: Bool = false
+) throws -> [RunOutcome] {
+    var selected = experiment.runs
+    if !only.isEmpty {
+        let unknown = only.filter { n in !experiment.runs.contains { $0.name == n } }
+        guard unknown.isEmpty else {
+            throw RunFileError("--run: \(unknown.joined(separator: ", ")) not in \(experiment.name); its runs are \(experiment.runs.map(\.name).joined(separator: ", "))")
+        }
+        selected = selected.filter { only.contains($0.name) }
+    }
+    if let resumePath {
+        let reader = try RunReader(path: resumePath)
+        let (runName, expName, status) = (try reader.attribute("run"), try reader.attribute("experiment"), try reader.status().status)
+        try reader.close()
+        guard expName == experiment.name, let run = experiment.runs.first(where: { $0.name == runName }) else {
+            throw RunFileError("\(resumePath) records run \(expName)/\(runName), which is not a run of \(experiment.name)")
+        }
+        guard status != .finished else { throw RunFileError("\(resumePath): run \(expName)/\(runName) already finished; nothing to resume") }
+        return [try trainRun(experiment: experiment.name, run: run, path: resumePath, resume: true, dataDirectory: dataDirectory, quiet: quiet)]
+    }
+    let paths = selected.map { runFilePath(resultsDirectory: resultsDirectory, experiment: experiment.name, run: $0.name) }
+    let existing = paths.filter { FileManager.default.fileExists(atPath: $0) }
+    if !existing.isEmpty && !overwrite {
+        throw RunFileError("\(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); nothing was trained. Pass --overwrite to replace, or --resume FILE to continue an interrupted run")
+    }
+    try FileManager.default.createDirectory(atPath: resultsDirectory.appendingPathComponent(experiment.name).path, withIntermediateDirectories: true)
+    var outcomes: [RunOutcome] = []
+    for (run, path) in zip(selected, paths) {
+        if overwrite && FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+        let outcome = try trainRun(experiment: experiment.name, run: run, path: path, dataDirectory: dataDirectory, quiet: quiet)
+        outcomes.append(outcome)
+        if outcome.status != .finished { break }
+    }
+    return outcomes
+}

@@ -1,0 +1,23 @@
+import Foundation
+import Synchronization
+
+/// Ctrl-C and SIGTERM ask a run to stop at the next step boundary (after writing a checkpoint);
+/// a second Ctrl-C exits at once.
+public enum StopRequest {
+    private static let flag = Atomic<Int>(0)
+
+    public static var isRequested: Bool { flag.load(ordering: .relaxed) != 0 }
+
+    /// Installs the handlers. The handler only stores to an atomic (async-signal-safe).
+    public static func install() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig) { s in
+                if StopRequest.flag.exchange(1, ordering: .relaxed) != 0 { _exit(128 + s) }
+            }
+        }
+    }
+
+    /// Requests a stop as a signal would (tests use it to interrupt a run at a chosen step).
+    public static func request() { flag.store(1, ordering: .relaxed) }
+    public static func reset() { flag.store(0, ordering: .relaxed) }
+}

@@ -1,0 +1,132 @@
+import Foundation
+
+/// How a run ended.
+public struct RunOutcome: Sendable {
+    public var path: String
+    public var status: RunStatus
+    public var step: Int
+    /// The last evaluation: column name → value.
+    public var finalEval: [String: Double]
+    public var tokensPerSecond: Double
+    public var seconds: Double
+}
+
+/// Trains one run of an experiment and records it in `path`. With `resume`, continues the run
+/// in that file from its last checkpoint; otherwise creates the file (never over an existing one).
+/// `afterStep` is called after every completed step (tests use it to interrupt at a chosen step).
+public func trainRun(
+    experiment: String, run: ExperimentRun, path: String, resume: Bool = false,
+    dataDirectory: String = "data", quiet: Bool = false, afterStep: ((Int) -> Void)? = nil
+) throws -> RunOutcome {
+    let config = run.config
+    try config.model.validate()
+    Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
+    var data = try TrainingData(config, seed: config.train.seed, dataDirectory: dataDirectory)
+    let model = DecoderLM<Float>(config.model, seed: UInt64(truncatingIfNeeded: config.train.seed))
+    let params = model.parameters
+    precondition(params.map(\.name) == config.model.parameterSpecs.map(\.name), "model parameters differ from ModelConfig.parameterSpecs")
+    var settings = AdamW<Float>.Settings()
+    settings.beta1 = config.optimizer.beta1; settings.beta2 = config.optimizer.beta2
+    settings.eps = config.optimizer.eps; settings.weightDecay = config.optimizer.weightDecay
+    settings.decayNormsAndBiases = config.optimizer.decayNormsAndBiases
+    let optimizer = AdamW(params, settings: settings)
+    let schedule = LearningRateSchedule(
+        peak: config.optimizer.lr, warmupSteps: config.schedule.warmupSteps, totalSteps: config.train.steps,
+        minRatio: config.schedule.minLRRatio, kind: config.schedule.kind == .constant ? .constant : .cosine)
+
+    let writer: RunWriter
+    var startStep = 0, elapsedBefore = 0.0
+    if resume {
+        let stored = try RunReader(path: path)
+        let storedConfig = try ExperimentConfig(resolvedTOML: try stored.configTOML, source: path)
+        try stored.close()
+        guard storedConfig == config else {
+            throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now; compare `attnlab inspect \(path)` with `attnlab show \(experiment)`")
+        }
+        let (w, state) = try RunWriter.resume(path: path, parameters: params, optimizer: optimizer, flushSeconds: config.log.flushSeconds)
+        writer = w
+        startStep = state.step
+        elapsedBefore = state.elapsed
+        data.sampler.rng = SeededRandom(state: state.samplerState)
+    } else {
+        let blas = BLASInfo.current()
+        let meta = RunMetadata(
+            experiment: experiment, runName: run.name, configTOML: run.resolvedTOML, seed: config.train.seed,
+            tokenizer: data.tokenizer.serialized, dataDescription: data.description, threads: Parallel.workers,
+            blasCore: blas.coreName, blasThreads: blas.threads)
+        writer = try RunWriter.create(
+            path: path, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
+            parameters: params, evalColumns: data.evalColumns, saveWeights: config.log.saveWeights,
+            flushSeconds: config.log.flushSeconds)
+    }
+
+    let progress = ProgressReporter(label: "\(experiment)/\(run.name)", totalSteps: config.train.steps, every: config.log.every)
+    if !quiet && startStep > 0 { progress.message("\(experiment)/\(run.name): resuming at step \(startStep) from \(path)") }
+    let graph = Graph<Float>()
+    let clock = ContinuousClock()
+    let started = clock.now
+    var lastEval: [Double] = []
+    var tokensPerSecond = 0.0
+    let tokensPerStep = config.train.batchSize * data.sampler.seqLen * config.train.gradAccum
+    func elapsed() -> Double { elapsedBefore + (clock.now - started).seconds }
+    func checkpoint(_ step: Int) throws {
+        try writer.checkpoint(parameters: params, optimizer: optimizer,
+                              state: CheckpointState(step: step, optimizerStep: optimizer.step, samplerState: data.sampler.rng.state, elapsed: elapsed()))
+    }
+    func finish(_ status: RunStatus, _ step: Int) throws -> RunOutcome {
+        try writer.setStatus(status, step: step)
+        try writer.close()
+        return RunOutcome(path: path, status: status, step: step, finalEval: Dictionary(uniqueKeysWithValues: zip(data.evalColumns, lastEval)),
+                          tokensPerSecond: tokensPerSecond, seconds: elapsed())
+    }
+
+    var step = startStep
+    while step < config.train.steps {
+        let t0 = clock.now
+        for p in params { p.zeroGrad() }
+        var lossSum = 0.0
+        for _ in 0..<config.train.gradAccum {
+            let batch = data.sampler.next()
+            let loss = model.loss(graph, ids: batch.inputs, targets: batch.targets, batch: batch.batchSize)
+            lossSum += Double(loss[flat: 0])
+            graph.backward(loss)
+            graph.reset()
+        }
+        if config.train.gradAccum > 1 { scaleGradients(params, by: 1 / Double(config.train.gradAccum)) }
+        let loss = lossSum / Double(config.train.gradAccum)
+        let gradNorm = clipGradients(params, maxNorm: config.optimizer.clipGradNorm)
+        let lr = schedule.rate(at: step)
+        step += 1
+        if !loss.isFinite || !gradNorm.isFinite {
+            try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
+            if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
+            return try finish(.diverged, step)
+        }
+        optimizer.update(lr: lr)
+        tokensPerSecond = Double(tokensPerStep) / max((clock.now - t0).seconds, 1e-9)
+        let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed())
+        try writer.log(record)
+        if !quiet { progress.step(record) }
+        if step % config.eval.every == 0 || step == config.train.steps {
+            lastEval = data.evaluate(model)
+            try writer.logEval(step: step, values: lastEval)
+            if !quiet {
+                let cols = zip(data.evalColumns, lastEval).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
+                progress.message("\(experiment)/\(run.name) eval @ \(step): \(cols)")
+            }
+        }
+        if config.log.checkpointEvery > 0 && step % config.log.checkpointEvery == 0 && step < config.train.steps { try checkpoint(step) }
+        afterStep?(step)
+        if StopRequest.isRequested && step < config.train.steps {
+            try checkpoint(step)
+            if !quiet { progress.message("\(experiment)/\(run.name): interrupted at step \(step); checkpoint written, resume with --resume \(path)") }
+            return try finish(.interrupted, step)
+        }
+    }
+    if lastEval.isEmpty {
+        lastEval = data.evaluate(model)
+        try writer.logEval(step: step, values: lastEval)
+    }
+    try checkpoint(step)
+    return try finish(.finished, step)
+}
