@@ -87,7 +87,7 @@ extension RunWriter {
     /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
     /// resumes SWMR writing.
     public static func resume(
-        path: String, parameters: [Tensor<Float>], optimizer: AdamW<Float>, flushSeconds: Double
+        path: String, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
     ) throws -> (RunWriter, CheckpointState) {
         let file = try openForWriting(path)
         let reader = RunReader(path: path, file: file)
@@ -98,7 +98,9 @@ extension RunWriter {
         let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("train/step", of: Int64.self).truncate(to: keepTrain)
         for c in RunLayout.trainColumns.dropFirst() { try file.root.appendableDataset("train/" + c, of: Double.self).truncate(to: keepTrain) }
-        let evalColumns = try reader.evalColumns()
+        guard try reader.evalColumns() == evalColumns.sorted() else {
+            throw RunFileError("\(path): /eval holds \(try reader.evalColumns()); this run logs \(evalColumns)")
+        }
         let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
         for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }

@@ -30,6 +30,8 @@ public final class RunWriter {
         path: String, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
         parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool, flushSeconds: Double
     ) throws -> RunWriter {
+        try FileManager.default.createDirectory(
+            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
         let file = try HDF5File.create(path: path, overwrite: false)
         let root = file.root
         let attrs: [(String, HDF5AttributeValue)] = [

@@ -43,7 +43,7 @@ public func trainRun(
         guard storedConfig == config else {
             throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now; compare `attnlab inspect \(path)` with `attnlab show \(experiment)`")
         }
-        let (w, state) = try RunWriter.resume(path: path, parameters: params, optimizer: optimizer, flushSeconds: config.log.flushSeconds)
+        let (w, state) = try RunWriter.resume(path: path, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
         writer = w
         startStep = state.step
         elapsedBefore = state.elapsed

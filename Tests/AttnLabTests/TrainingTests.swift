@@ -1,0 +1,163 @@
+import AttnLab
+import Foundation
+import Testing
+
+@Suite(.serialized) struct TrainingTests {
+    @Test func trainingBeatsTheUnigramBaselineAndLogsWhatItReports() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("learn", kinds: ["mha", "mla"])
+        let outcomes = try runExperiment(box.load("learn", ["train.steps=200", "eval.every=100"]), resultsDirectory: box.results, quiet: true)
+        let corpus = try TextCorpus.file(box.corpus.path).bytes
+        let unigram = unigramEntropy(bytes: corpus)
+        for o in outcomes {
+            #expect(o.status == .finished && o.step == 200)
+            let bits = try #require(o.finalEval["bits_per_byte"])
+            #expect(bits < 0.6 * unigram, "\(o.path): \(bits) bits/byte vs unigram \(unigram)")
+            // What the file holds is what the run reported.
+            let r = try RunReader(path: o.path)
+            #expect(try r.trainSteps() == Array(1...200))
+            #expect(try r.trainColumn("loss").count == 200)
+            #expect(try r.evalSteps() == [100, 200])
+            #expect(try r.evalColumn("bits_per_byte").last == bits)
+            #expect(try r.status() == (.finished, 200))
+            #expect(try r.checkpoint()?.state.step == 200)
+            try r.close()
+        }
+    }
+
+    @Test func mqarWithAttentionReachesHighAccuracy() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("recall", """
+            [data.mqar]
+            vocab = 48
+            seq_len = 16
+            num_kv_pairs = 1
+            train_examples = 8000
+            val_examples = 256
+            """)
+        let exp = try box.load("recall", ["data.source=mqar", "model.vocab_size=48", "train.steps=400", "eval.every=200",
+                                          "log.checkpoint_every=0", "optimizer.lr=0.003", "train.batch_size=32",
+                                          "data.seq_len=16", "optimizer.weight_decay=0"])
+        let o = try #require(try runExperiment(exp, resultsDirectory: box.results, quiet: true).first)
+        #expect(o.status == .finished)
+        #expect(try #require(o.finalEval["accuracy"]) > 0.9)
+    }
+
+    @Test func sameConfigAndSeedGiveIdenticalCurves() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("det", kinds: ["gqa"])
+        let a = try runExperiment(box.load("det"), resultsDirectory: box.results.appendingPathComponent("a"), quiet: true)[0]
+        let b = try runExperiment(box.load("det"), resultsDirectory: box.results.appendingPathComponent("b"), quiet: true)[0]
+        let c = try runExperiment(box.load("det", ["train.seed=2"]), resultsDirectory: box.results.appendingPathComponent("c"), quiet: true)[0]
+        let (ra, rb, rc) = (try RunReader(path: a.path), try RunReader(path: b.path), try RunReader(path: c.path))
+        for col in ["loss", "lr", "grad_norm"] { #expect(try ra.trainColumn(col) == rb.trainColumn(col)) }
+        #expect(try ra.evalColumn("loss") == rb.evalColumn("loss"))
+        #expect(try ra.trainColumn("loss") != rc.trainColumn("loss"))
+    }
+
+    /// Interrupted at step 27 (a checkpoint between the periodic ones), then resumed: the same
+    /// curves and the same final weights as a run that was never interrupted.
+    @Test func interruptedAndResumedEqualsUninterrupted() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("resume", kinds: ["mla"])
+        let full = try runExperiment(box.load("resume"), resultsDirectory: box.results.appendingPathComponent("full"), quiet: true)[0]
+        let exp = try box.load("resume")
+        let path = box.path("resume", "mla")
+        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in
+            if step == 27 { StopRequest.request() }
+        }
+        StopRequest.reset()
+        #expect(first.status == .interrupted && first.step == 27)
+        let r0 = try RunReader(path: path)
+        #expect(try r0.status() == (.interrupted, 27))
+        try r0.close()
+        let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
+        #expect(resumed.status == .finished && resumed.step == 60)
+        let (a, b) = (try RunReader(path: full.path), try RunReader(path: path))
+        #expect(try a.trainSteps() == b.trainSteps())
+        for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
+        #expect(try a.evalColumn("loss") == b.evalColumn("loss"))
+        let config = exp.runs[0].config.model
+        let (ma, mb) = (DecoderLM<Float>(config, seed: 0), DecoderLM<Float>(config, seed: 0))
+        _ = try a.loadCheckpoint(into: ma.parameters)
+        _ = try b.loadCheckpoint(into: mb.parameters)
+        for (p, q) in zip(ma.parameters, mb.parameters) { #expect(p.array == q.array, "\(p.name)") }
+    }
+
+    @Test func nonFiniteLossStopsTheRunAndKeepsTheCurve() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("boom")
+        let exp = try box.load("boom", ["optimizer.lr=1e30", "optimizer.clip_grad_norm=0", "schedule.warmup_steps=0"])
+        let o = try runExperiment(exp, resultsDirectory: box.results, quiet: true)[0]
+        #expect(o.status == .diverged)
+        let r = try RunReader(path: o.path)
+        let (status, step) = try r.status()
+        #expect(status == .diverged && step == o.step && step < 60)
+        let (losses, norms) = (try r.trainColumn("loss"), try r.trainColumn("grad_norm"))
+        #expect(losses.count == step)
+        #expect(!(losses.last!.isFinite && norms.last!.isFinite))
+        #expect(zip(losses, norms).dropLast().allSatisfy { $0.isFinite && $1.isFinite })
+    }
+
+    @Test func existingResultsAreNeverOverwrittenSilently() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("twice", kinds: ["mha", "mqa"])
+        let exp = try box.load("twice", ["train.steps=5", "schedule.warmup_steps=1"])
+        _ = try runExperiment(exp, resultsDirectory: box.results, only: ["mha"], quiet: true)
+        let before = try Data(contentsOf: URL(fileURLWithPath: box.path("twice", "mha")))
+        #expect(throws: RunFileError.self) { try runExperiment(exp, resultsDirectory: box.results, quiet: true) }
+        // Nothing was trained: mqa has no file, mha is untouched.
+        #expect(!FileManager.default.fileExists(atPath: box.path("twice", "mqa")))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: box.path("twice", "mha"))) == before)
+        #expect(try runExperiment(exp, resultsDirectory: box.results, overwrite: true, quiet: true).count == 2)
+    }
+
+    /// SIGKILL mid-training: the file still opens with every flushed step, and `--resume`
+    /// continues it to the same curve as an uninterrupted run.
+    @Test func killedRunLeavesAReadableFileThatResumes() throws {
+        let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("kill", kinds: ["mqa"])
+        let sets = ["--set", "train.steps=400", "--set", "log.checkpoint_every=25", "--set", "eval.every=100"]
+        func attnlab(_ args: [String], results: URL) throws -> Process {
+            let p = Process()
+            p.executableURL = exe
+            p.arguments = args + ["--experiments", box.experiments.path, "--results", results.path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            return p
+        }
+        let victim = try attnlab(["run", "kill"] + sets, results: box.results)
+        let path = box.path("kill", "mqa")
+        var seen = 0
+        let deadline = Date().addingTimeInterval(120)
+        while seen < 60 && Date() < deadline && victim.isRunning {
+            Thread.sleep(forTimeInterval: 0.02)
+            if let r = try? RunReader(path: path) { seen = (try? r.trainSteps().count) ?? 0; try? r.close() }
+        }
+        #expect(victim.isRunning, "the run ended before it could be killed")
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let r = try RunReader(path: path)
+        let steps = try r.trainSteps()
+        #expect(steps.count >= 60 && steps == Array(1...steps.count))
+        #expect(try r.status().status == .running)
+        try r.close()
+        let resume = try attnlab(["run", "kill", "--resume", path] + sets, results: box.results)
+        resume.waitUntilExit()
+        #expect(resume.terminationStatus == 0)
+        let reference = try attnlab(["run", "kill"] + sets, results: box.results.appendingPathComponent("ref"))
+        reference.waitUntilExit()
+        let (a, b) = (try RunReader(path: path), try RunReader(path: runFilePath(resultsDirectory: box.results.appendingPathComponent("ref"), experiment: "kill", run: "mqa")))
+        #expect(try a.status() == (.finished, 400))
+        #expect(try a.trainColumn("loss") == b.trainColumn("loss"))
+    }
+}
