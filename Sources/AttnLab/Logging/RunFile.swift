@@ -27,10 +27,23 @@ public struct RunMetadata: Sendable {
 /// One logged optimiser step.
 public struct TrainRecord: Sendable, Equatable {
     public var step: Int, loss: Double, lr: Double, gradNorm: Double, tokensPerSecond: Double, elapsed: Double
-    public init(step: Int, loss: Double, lr: Double, gradNorm: Double, tokensPerSecond: Double, elapsed: Double) {
+    /// Bytes of activations, their gradients and saved scratch held by the step's graph pool.
+    public var activationBytes: Double
+    /// The process's peak resident memory so far (getrusage), in bytes.
+    public var peakRSSBytes: Double
+    public init(step: Int, loss: Double, lr: Double, gradNorm: Double, tokensPerSecond: Double, elapsed: Double,
+                activationBytes: Double = 0, peakRSSBytes: Double = 0) {
         self.step = step; self.loss = loss; self.lr = lr; self.gradNorm = gradNorm
         self.tokensPerSecond = tokensPerSecond; self.elapsed = elapsed
+        self.activationBytes = activationBytes; self.peakRSSBytes = peakRSSBytes
     }
+}
+
+/// Peak resident set size of this process in bytes.
+public func peakResidentBytes() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) * 1024
 }
 
 /// Where a checkpoint leaves the run: enough to continue it bit for bit.
@@ -47,7 +60,7 @@ public struct CheckpointState: Sendable, Equatable {
 
 /// Names of the run file's objects; the layout is documented in results/README.md.
 enum RunLayout {
-    static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s"]
+    static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s", "activation_bytes", "peak_rss_bytes"]
     static let status = "status", statusStep = "status_step"
     static let checkpointMeta = "checkpoint/meta"
     static let checkpointElapsed = "checkpoint/elapsed_s"

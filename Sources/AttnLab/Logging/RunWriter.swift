@@ -101,7 +101,8 @@ public final class RunWriter {
         if !pendingTrain.isEmpty {
             try root.appendableDataset("train/step", of: Int64.self).append(pendingTrain.map { Int64($0.step) })
             let cols: [[Double]] = [pendingTrain.map(\.loss), pendingTrain.map(\.lr), pendingTrain.map(\.gradNorm),
-                                    pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed)]
+                                    pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed),
+                                    pendingTrain.map(\.activationBytes), pendingTrain.map(\.peakRSSBytes)]
             for (name, values) in zip(RunLayout.trainColumns.dropFirst(), cols) {
                 try root.appendableDataset("train/" + name, of: Double.self).append(values)
             }

@@ -85,11 +85,13 @@ public func trainRun(
         let t0 = clock.now
         for p in params { p.zeroGrad() }
         var lossSum = 0.0
+        var activationBytes = 0
         for _ in 0..<config.train.gradAccum {
             let batch = data.sampler.next()
             let loss = model.loss(graph, ids: batch.inputs, targets: batch.targets, batch: batch.batchSize)
             lossSum += Double(loss[flat: 0])
             graph.backward(loss)
+            activationBytes = max(activationBytes, graph.pooledBytes)
             graph.reset()
         }
         if config.train.gradAccum > 1 { scaleGradients(params, by: 1 / Double(config.train.gradAccum)) }
@@ -104,7 +106,8 @@ public func trainRun(
         }
         optimizer.update(lr: lr)
         tokensPerSecond = Double(tokensPerStep) / max((clock.now - t0).seconds, 1e-9)
-        let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed())
+        let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed(),
+                                 activationBytes: Double(activationBytes), peakRSSBytes: peakResidentBytes())
         try writer.log(record)
         if !quiet { progress.step(record) }
         if step % config.eval.every == 0 || step == config.train.steps {
