@@ -36,12 +36,21 @@ struct KVCommand: ParsableCommand {
     @Option(name: .customLong("rope-dim"), help: "Ad-hoc mla: decoupled RoPE width d_R (default d_h / 2).")
     var ropeDim: Int?
 
+    @Option(help: "Also every distinct model of this experiment (repeatable).")
+    var experiment: [String] = []
+
+    @Option(name: .customLong("experiments"), help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).", valueName: "dir"))
+    var experimentsDir: String?
+
     @Flag(help: "Print a Markdown table.")
     var markdown = false
 
+    @Option(help: ArgumentHelp("Write a Markdown report (Table 1 formulas and the table) to this file.", valueName: "file"))
+    var out: String?
+
     func validate() throws {
-        guard !presets.isEmpty || all || kind != nil else {
-            throw ValidationError("give --preset NAME, --all, or an ad-hoc --kind with --layers and --heads")
+        guard !presets.isEmpty || all || kind != nil || !experiment.isEmpty else {
+            throw ValidationError("give --preset NAME, --all, --experiment NAME, or an ad-hoc --kind with --layers and --heads")
         }
         let adHocOnly = [("--layers", layers), ("--heads", heads), ("--kv-heads", kvHeads),
                          ("--kv-lora-rank", kvLoraRank), ("--rope-dim", ropeDim)]
@@ -69,7 +78,15 @@ struct KVCommand: ParsableCommand {
                 kind: parsed, layers: layers, heads: heads, kvHeads: kvHeads, headDim: headDim,
                 kvLoraRank: kvLoraRank, ropeDim: ropeDim))
         }
-        if markdown {
+        for name in experiment {
+            models += kvModels(of: try loadExperiment(name: name, directory: experimentsDirectory(option: experimentsDir)))
+        }
+        if let out {
+            let command = "attnlab kv" + presets.map { " --preset \($0)" }.joined() + (all ? " --all" : "")
+                + experiment.map { " --experiment \($0)" }.joined() + " --out \(out)"
+            try KVTable.report(models, command: command).write(toFile: out, atomically: true, encoding: .utf8)
+            print("table: \(out)")
+        } else if markdown {
             print(KVTable.markdown(models))
         } else if all {
             print(KVTable.plainTable(models))

@@ -97,3 +97,18 @@ import Testing
         #expect(KVTable.grouped(value) == text)
     }
 }
+
+@Suite struct ExperimentKVTests {
+    /// An experiment's runs become one KV row per distinct model: seeds collapse, names lose the
+    /// seed suffix, and the figures follow Table 1's formulas.
+    @Test func experimentModelsCollapseSeeds() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("kvx", "[grid]\n\"train.seed\" = [1, 2]", kinds: ["mha", "mla"])
+        let models = kvModels(of: try box.load("kvx"))
+        #expect(models.map(\.name) == ["kvx/mha", "kvx/mla"])
+        #expect(models[0].kvElementsPerToken == 2 * 4 * 8 * 2)
+        #expect(models[1].kvElementsPerToken == (12 + 4) * 2)
+        #expect(abs(models[1].ratioToMHA - Double(16) / Double(64)) < 1e-12)
+    }
+}

@@ -216,3 +216,30 @@ public enum KVPresets {
             baseline: baseline.map(Self.baseline(of:)))
     }
 }
+
+extension KVModel {
+    /// The KV figures of a trainable model (for example one run of an experiment), compared with
+    /// an MHA of the same heads and head width.
+    public init(name: String, source: String, config: ModelConfig) {
+        var attention = config.attention
+        if attention.kind != .mla { attention.headDim = config.headDim }
+        if attention.kind == .mqa { attention.nKVHeads = 1 }
+        if attention.kind == .mha { attention.nKVHeads = attention.nHeads }
+        self.init(name: name, source: source, attention: attention, layers: config.nLayers, dModel: config.dModel)
+    }
+}
+
+/// The models of an experiment's runs, one per distinct model configuration (seeds collapse),
+/// named `experiment/run` with the run's seed suffix dropped.
+public func kvModels(of experiment: Experiment) -> [KVModel] {
+    var seen: [ModelConfig] = []
+    var models: [KVModel] = []
+    for run in experiment.runs where !seen.contains(run.config.model) {
+        seen.append(run.config.model)
+        var name = run.name
+        if let range = name.range(of: #"-?seed\d+$"#, options: .regularExpression) { name.removeSubrange(range) }
+        models.append(KVModel(name: "\(experiment.name)/\(name.isEmpty ? run.config.model.attention.kind.rawValue : name)",
+                              source: "AttnLab experiment \(experiment.name)", config: run.config.model))
+    }
+    return models
+}
