@@ -39,8 +39,7 @@ struct KVCommand: ParsableCommand {
     @Option(help: "Also every distinct model of this experiment (repeatable).")
     var experiment: [String] = []
 
-    @Option(name: .customLong("experiments"), help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).", valueName: "dir"))
-    var experimentsDir: String?
+    @OptionGroup var experiments: ExperimentsOption
 
     @Flag(help: "Print a Markdown table.")
     var markdown = false
@@ -79,7 +78,7 @@ struct KVCommand: ParsableCommand {
                 kvLoraRank: kvLoraRank, ropeDim: ropeDim))
         }
         for name in experiment {
-            models += kvModels(of: try loadExperiment(name: name, directory: experimentsDirectory(option: experimentsDir)))
+            models += kvModels(of: try loadExperiment(name: name, directory: experiments.url))
         }
         if let out {
             let command = "attnlab kv" + presets.map { " --preset \($0)" }.joined() + (all ? " --all" : "")

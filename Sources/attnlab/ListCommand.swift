@@ -7,14 +7,10 @@ struct ListCommand: ParsableCommand {
         commandName: "list",
         abstract: "List the experiments in the experiments directory with their descriptions.")
 
-    @Option(
-        name: .customLong("experiments"),
-        help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).",
-            valueName: "dir"))
-    var experimentsDir: String?
+    @OptionGroup var experiments: ExperimentsOption
 
     func run() throws {
-        let summaries = try listExperiments(directory: experimentsDirectory(option: experimentsDir))
+        let summaries = try listExperiments(directory: experiments.url)
         let width = summaries.map(\.name.count).max() ?? 0
         for summary in summaries {
             let name = summary.name + String(repeating: " ", count: width - summary.name.count)

@@ -14,18 +14,16 @@ struct RunCommand: ParsableCommand {
             """)
 
     @Argument(help: "Experiment name: NAME.toml in the experiments directory.") var name: String
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key in every run, e.g. --set train.steps=100.", valueName: "key.path=value"))
-    var overrides: [String] = []
+    @OptionGroup var overrides: OverridesOption
     @Option(name: .customLong("run"), help: "Train only this run (repeatable).") var only: [String] = []
     @Option(help: ArgumentHelp("Continue the interrupted run recorded in this file.", valueName: "RUN.h5")) var resume: String?
     @Flag(help: "Replace existing result files of the selected runs.") var overwrite = false
-    @Option(name: .customLong("experiments"), help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).", valueName: "dir"))
-    var experimentsDir: String?
+    @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"
 
     func run() throws {
-        let experiment = try loadExperiment(name: name, directory: experimentsDirectory(option: experimentsDir), overrides: overrides)
+        let experiment = try loadExperiment(name: name, directory: experiments.url, overrides: overrides.values)
         StopRequest.install()
         let resultsURL = URL(fileURLWithPath: results)
         let outcomes = try runExperiment(experiment, resultsDirectory: resultsURL, overwrite: overwrite, resumePath: resume,

@@ -10,22 +10,13 @@ struct ShowCommand: ParsableCommand {
     @Argument(help: "Experiment name: NAME.toml in the experiments directory.")
     var name: String
 
-    @Option(
-        name: .customLong("set"),
-        help: ArgumentHelp(
-            "Override a key in every run (after variants and grid), e.g. --set train.steps=100.",
-            valueName: "key.path=value"))
-    var overrides: [String] = []
+    @OptionGroup var overrides: OverridesOption
 
-    @Option(
-        name: .customLong("experiments"),
-        help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).",
-            valueName: "dir"))
-    var experimentsDir: String?
+    @OptionGroup var experiments: ExperimentsOption
 
     func run() throws {
         let experiment = try loadExperiment(
-            name: name, directory: experimentsDirectory(option: experimentsDir), overrides: overrides)
+            name: name, directory: experiments.url, overrides: overrides.values)
         for (i, run) in experiment.runs.enumerated() {
             if i > 0 { print("") }
             print("=== \(experiment.name)/\(run.name) ===")

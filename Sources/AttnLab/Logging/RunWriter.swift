@@ -158,18 +158,25 @@ public final class RunWriter {
 public enum AttnLabVersion {
     public static let string = "0.1.0"
 
-    /// The commit of the working directory's git checkout, or "unknown".
+    /// The commit of the working directory's git checkout, with "-dirty" when tracked files have
+    /// uncommitted changes, or "unknown" outside a checkout.
     public static func gitCommit() -> String {
+        guard let head = git(["rev-parse", "HEAD"]), !head.isEmpty else { return "unknown" }
+        let changes = git(["status", "--porcelain", "--untracked-files=no"]) ?? ""
+        return changes.isEmpty ? head : head + "-dirty"
+    }
+
+    private static func git(_ arguments: [String]) -> String? {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["git", "rev-parse", "HEAD"]
+        p.arguments = ["git"] + arguments
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
-        do { try p.run() } catch { return "unknown" }
+        do { try p.run() } catch { return nil }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        return p.terminationStatus == 0 && !text.isEmpty ? text : "unknown"
+        guard p.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
