@@ -10,7 +10,7 @@ public enum ReportMarkdown {
         out += [
             "- Regenerate this report: `\(r.regenerateCommand)`",
             "- Runs produced by: `\(r.producedBy)`",
-            "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` beside this report, and nothing else",
+            "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` in the results folder, and nothing else",
             "- Runs started: \(r.firstStart) to \(r.lastStart)",
             "- Hosts: \(r.hosts.joined(separator: ", "))",
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
@@ -46,7 +46,7 @@ public enum ReportMarkdown {
         var header = ["variant", "attention", "params", "KV elem/token", "KV B/token fp32", "KV B/token bf16"]
         if r.baseline != nil { header.append("KV vs MHA") }
         header += ["final val loss"] + (r.secondaryMetric.map { ["final val " + metricLabel($0)] } ?? [])
-        header += ["final train loss", "tokens/s", "step ms", "peak activations MiB", "peak RSS MiB"]
+        header += ["final train loss", "median tokens/s", "median step ms", "peak activations MiB", "peak RSS MiB"]
         let rows = r.variants.map { v -> [String] in
             var row = [v.name, v.attention, KVTable.grouped(v.parameters), KVTable.grouped(v.kvElementsPerToken),
                        KVTable.grouped(v.kvBytesPerTokenFP32), KVTable.grouped(v.kvBytesPerTokenBF16)]
@@ -60,8 +60,8 @@ public enum ReportMarkdown {
         return ["## Variants", "",
                 "Runs that differ only in `train.seed` form a variant. Quality figures are mean ± sample standard "
                 + "deviation over the variant's finished seeds (n seeds); train loss is the mean of the last logged "
-                + "values; tokens/s is each run's median, averaged over seeds; step ms = tokens per step "
-                + "(batch_size × seq_len × grad_accum) / tokens/s; peaks are the largest logged values of any seed.", ""]
+                + "values; median tokens/s is each run's median, averaged over seeds; median step ms = tokens per step "
+                + "(batch_size × seq_len × grad_accum) / median tokens/s; peaks are the largest logged values of any seed.", ""]
             + table(header, header.indices.map { $0 >= 2 }, rows) + [""]
     }
 

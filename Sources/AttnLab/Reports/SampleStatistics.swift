@@ -43,7 +43,7 @@ public struct PairedComparison: Sendable, Equatable, Codable {
     public var ciHigh: Double?
     public var t: Double?
     public var p: Double?
-    public var n: Int { seeds.count }
+    public var n: Int
 
     /// `pairs` maps seed -> (variant value, baseline value); nil when no seed is shared.
     public init?(variant: String, baseline: String, pairs: [Int: (Double, Double)]) {
@@ -51,6 +51,7 @@ public struct PairedComparison: Sendable, Equatable, Codable {
         self.variant = variant
         self.baseline = baseline
         seeds = pairs.keys.sorted()
+        n = seeds.count
         differences = seeds.map { pairs[$0]!.0 - pairs[$0]!.1 }
         let summary = SampleSummary(differences)!
         meanDifference = summary.mean
