@@ -1,0 +1,99 @@
+import Foundation
+
+/// One run file as listed in the report's appendix.
+public struct ReportRunRow: Sendable, Equatable, Codable {
+    public var file: String
+    public var run: String
+    public var variant: String
+    public var seed: Int
+    public var status: String
+    public var step: Int
+    public var finalValLoss: Double?
+    public var startTime: String
+    public var host: String
+}
+
+/// A Table 1 formula filled in with one variant's widths, checked against the run file.
+public struct KVFormulaRow: Sendable, Equatable, Codable {
+    public var variant: String
+    public var formula: String
+    public var substituted: String
+    public var elementsPerToken: Int
+    public var matchesRunFile: Bool
+    public var paperCapability: String
+}
+
+/// Every number of an experiment's report, computed from its run files alone. The Markdown and
+/// JSON renderings are views of this value.
+public struct ExperimentReport: Sendable, Equatable, Codable {
+    public var experiment: String
+    public var description: String
+    public var regenerateCommand: String
+    public var producedBy: String
+    /// Earliest and latest run start (ISO 8601, as stored).
+    public var firstStart: String
+    public var lastStart: String
+    public var hosts: [String]
+    public var blasCores: [String]
+    public var blasThreads: [Int]
+    /// The eval column shown beside the loss: "bits_per_byte" (or char/token) or "accuracy".
+    public var secondaryMetric: String?
+    /// The MHA variant comparisons are made against.
+    public var baseline: String?
+    public var variants: [VariantStats]
+    public var comparisons: [PairedComparison]
+    public var kvFormulas: [KVFormulaRow]
+    public var runs: [ReportRunRow]
+    public var references: [ReferenceTable]
+
+    public init(experiment: String, variants groups: [ReportVariant]) {
+        let all = groups.flatMap(\.runs)
+        self.experiment = experiment
+        description = all.first?.config.description ?? ""
+        regenerateCommand = "attnlab report \(experiment)"
+        producedBy = "attnlab sweep \(experiment) --jobs 2"
+        let starts = all.map(\.startTime).sorted()
+        firstStart = starts.first ?? "-"
+        lastStart = starts.last ?? "-"
+        hosts = Array(Set(all.map(\.host))).sorted()
+        blasCores = Array(Set(all.map(\.blasCore))).sorted()
+        blasThreads = Array(Set(all.map(\.blasThreads))).sorted()
+        let metrics = Set(all.flatMap(\.eval.keys)).subtracting(["loss"]).sorted()
+        secondaryMetric = metrics.first
+        let base = groups.first { $0.attention == AttentionKind.mha.rawValue }
+        baseline = base?.name
+        let mhaKV = base?.runs[0].kvElementsPerToken
+        variants = groups.map { VariantStats($0, secondaryMetric: metrics.first, mhaKV: mhaKV) }
+        comparisons = base.map { b in
+            groups.filter { $0.name != b.name }.compactMap { Self.compare($0, against: b) }
+        } ?? []
+        kvFormulas = groups.map(Self.formulaRow)
+        runs = groups.flatMap { g in
+            g.runs.map { r in
+                ReportRunRow(file: r.fileName, run: r.run, variant: g.name, seed: r.seed, status: r.status.rawValue,
+                             step: r.statusStep, finalValLoss: r.finalValLoss, startTime: r.startTime, host: r.host)
+            }
+        }
+        references = PaperReference.tables(kinds: Set(groups.map(\.attention)))
+    }
+
+    /// Final validation losses paired by seed over the finished runs of both variants.
+    static func compare(_ v: ReportVariant, against b: ReportVariant) -> PairedComparison? {
+        var baseBySeed: [Int: Double] = [:]
+        for r in b.finished { if let l = r.finalValLoss { baseBySeed[r.seed] = l } }
+        var pairs: [Int: (Double, Double)] = [:]
+        for r in v.finished { if let l = r.finalValLoss, let bl = baseBySeed[r.seed] { pairs[r.seed] = (l, bl) } }
+        return PairedComparison(variant: v.name, baseline: b.name, pairs: pairs)
+    }
+
+    static func formulaRow(_ v: ReportVariant) -> KVFormulaRow {
+        let run = v.runs[0]
+        var attention = run.config.model.attention
+        attention.headDim = run.config.model.headDim
+        let model = KVModel(name: v.name, source: run.fileName, attention: attention, layers: run.config.model.nLayers)
+        return KVFormulaRow(variant: v.name, formula: model.formula, substituted: model.substitutedFormula,
+                            elementsPerToken: model.kvElementsPerToken,
+                            matchesRunFile: model.kvElementsPerToken == run.kvElementsPerToken,
+                            paperCapability: PaperReference.capability(v.attention))
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+
+/// Renders an `ExperimentReport` as Markdown. Every number has a fixed format and every list a
+/// fixed order, so the same run files always give byte-identical text that CI can diff.
+public enum ReportMarkdown {
+    public static func render(_ r: ExperimentReport, lossPlot: String, paretoPlot: String) -> String {
+        var out: [String] = ["# \(r.experiment): report", ""]
+        if !r.description.isEmpty { out += [r.description, ""] }
+        let finished = r.runs.filter { $0.status == RunStatus.finished.rawValue }.count
+        out += [
+            "- Regenerate this report: `\(r.regenerateCommand)`",
+            "- Runs produced by: `\(r.producedBy)`",
+            "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` in the results folder, and nothing else",
+            "- Runs started: \(r.firstStart) to \(r.lastStart)",
+            "- Hosts: \(r.hosts.joined(separator: ", "))",
+            "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
+            "",
+        ]
+        out += variantsSection(r) + comparisonSection(r) + kvSection(r)
+        out += ["## Plots", "", "![Loss curves](\(lossPlot))", "", "![Loss vs KV cache](\(paretoPlot))", ""]
+        out += referenceSection(r) + runsSection(r)
+        return out.joined(separator: "\n")
+    }
+
+    static func metricLabel(_ m: String) -> String {
+        m.hasPrefix("bits_per_") ? "bits/" + m.dropFirst("bits_per_".count) : m.replacingOccurrences(of: "_", with: " ")
+    }
+
+    static func table(_ header: [String], _ align: [Bool], _ rows: [[String]]) -> [String] {
+        ["| " + header.joined(separator: " | ") + " |", "|" + align.map { $0 ? "---:" : "---" }.joined(separator: "|") + "|"]
+            + rows.map { "| " + $0.joined(separator: " | ") + " |" }
+    }
+
+    /// "2.1234 ± 0.0123 (n=3)"; a single seed has no spread to show.
+    static func meanStd(_ s: SampleSummary?, _ digits: Int) -> String {
+        guard let s else { return "-" }
+        let std = s.std.map { " ± " + fixed($0, digits) } ?? ""
+        return fixed(s.mean, digits) + std + " (n=\(s.n))"
+    }
+
+    static func opt(_ x: Double?, _ digits: Int) -> String { x.map { fixed($0, digits) } ?? "-" }
+
+    static func signed(_ x: Double, _ digits: Int) -> String { (x >= 0 ? "+" : "") + fixed(x, digits) }
+
+    static func variantsSection(_ r: ExperimentReport) -> [String] {
+        var header = ["variant", "attention", "params", "KV elem/token", "KV B/token fp32", "KV B/token bf16"]
+        if r.baseline != nil { header.append("KV vs MHA") }
+        header += ["final val loss"] + (r.secondaryMetric.map { ["final val " + metricLabel($0)] } ?? [])
+        header += ["final train loss", "median tokens/s", "median step ms", "peak activations MiB", "peak RSS MiB"]
+        let rows = r.variants.map { v -> [String] in
+            var row = [v.name, v.attention, KVTable.grouped(v.parameters), KVTable.grouped(v.kvElementsPerToken),
+                       KVTable.grouped(v.kvBytesPerTokenFP32), KVTable.grouped(v.kvBytesPerTokenBF16)]
+            if r.baseline != nil { row.append(v.kvRatioToMHA.map(percent) ?? "-") }
+            row.append(meanStd(v.finalValLoss, 4))
+            if r.secondaryMetric != nil { row.append(meanStd(v.finalSecondary, 4)) }
+            row += [opt(v.finalTrainLossMean, 4), opt(v.tokensPerSecond, 0), opt(v.stepTimeMs, 1),
+                    opt(v.peakActivationMiB, 1), opt(v.peakRSSMiB, 1)]
+            return row
+        }
+        return ["## Variants", "",
+                "Runs that differ only in `train.seed` form a variant. Quality figures are mean ± sample standard "
+                + "deviation over the variant's finished seeds (n seeds); train loss is the mean of the last logged "
+                + "values; median tokens/s is each run's median, averaged over seeds; median step ms = tokens per step "
+                + "(batch_size × seq_len × grad_accum) / median tokens/s; peaks are the largest logged values of any seed.", ""]
+            + table(header, header.indices.map { $0 >= 2 }, rows) + [""]
+    }
+
+    static func comparisonSection(_ r: ExperimentReport) -> [String] {
+        guard let base = r.baseline else {
+            return ["## Paired comparison", "", "No MHA variant in this experiment: no paired comparison.", ""]
+        }
+        var lines = ["## Paired comparison with MHA (`\(base)`)", "",
+                     "Final validation loss, variant − `\(base)`, paired by seed (finished runs with the same seed). "
+                     + "95% interval: mean ± t(0.975, n − 1) · sd / √n; p: two-sided paired t-test. "
+                     + "Negative differences mean lower loss than MHA.", ""]
+        let others = r.variants.filter { $0.name != base }
+        guard !others.isEmpty else { return lines + ["Only the MHA variant was run: nothing to compare.", ""] }
+        let rows = others.map { v -> [String] in
+            guard let c = r.comparisons.first(where: { $0.variant == v.name }) else {
+                return [v.name, "-", "0", "-", "no seed shared with `\(base)`", "-", "-"]
+            }
+            let ci: String
+            if let lo = c.ciLow, let hi = c.ciHigh { ci = "[\(signed(lo, 4)), \(signed(hi, 4))]" } else { ci = "n < 2: no interval" }
+            let p = c.p.map { $0 < 0.0001 ? "< 0.0001" : fixed($0, 4) } ?? "-"
+            return [v.name, c.seeds.map(String.init).joined(separator: ", "), String(c.n), signed(c.meanDifference, 4), ci,
+                    c.t.map { fixed($0, 3) } ?? "-", p]
+        }
+        lines += table(["variant", "seeds", "n", "mean Δ val loss", "95% CI", "t", "p"],
+                       [false, false, true, true, true, true, true], rows)
+        return lines + [""]
+    }
+
+    static func kvSection(_ r: ExperimentReport) -> [String] {
+        let rows = r.kvFormulas.map {
+            [$0.variant, "`\($0.formula)`", $0.substituted, KVTable.grouped($0.elementsPerToken),
+             $0.matchesRunFile ? "yes" : "NO", $0.paperCapability]
+        }
+        return ["## KV cache per token (DeepSeek-V2 Table 1 formulas)", "",
+                "Each variant's widths put into the paper's Table 1 formula and checked against the count stored "
+                + "in its run file. The capability column is the paper's claim (reference, not measured here).", ""]
+            + table(["variant", "formula", "this variant", "elements/token", "matches run file", "paper: capability"],
+                    [false, false, false, true, false, false], rows) + [""]
+    }
+
+    static func referenceSection(_ r: ExperimentReport) -> [String] {
+        guard !r.references.isEmpty else { return [] }
+        var lines = ["## Reference figures: \(PaperReference.label)", "",
+                     "Published numbers for models far larger than these; shown for orientation only and "
+                     + "excluded from every statistic above.", ""]
+        for t in r.references {
+            lines += ["### \(t.title)", "", "Source: \(t.source).", ""]
+            lines += table(t.header, t.header.indices.map { $0 > 0 }, t.rows)
+            lines += [""] + t.notes.flatMap { [$0, ""] }
+        }
+        return lines
+    }
+
+    static func runsSection(_ r: ExperimentReport) -> [String] {
+        let rows = r.runs.map {
+            [$0.file, $0.run, $0.variant, String($0.seed), $0.status, String($0.step), opt($0.finalValLoss, 4), $0.startTime, $0.host]
+        }
+        return ["## Runs", ""]
+            + table(["file", "run", "variant", "seed", "status", "step", "final val loss", "started", "host"],
+                    [false, false, false, true, false, true, true, false, false], rows) + [""]
+    }
+}

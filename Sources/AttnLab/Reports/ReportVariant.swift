@@ -1,0 +1,27 @@
+import Foundation
+
+/// Runs of one experiment that differ only in their seed.
+public struct ReportVariant: Sendable {
+    public var name: String
+    public var attention: String
+    /// Every run of the variant, ascending by seed.
+    public var runs: [ReportRun]
+    /// The runs that finished: only these enter statistics and plots, so a diverged or still
+    /// running seed cannot drag a mean.
+    public var finished: [ReportRun] { runs.filter { $0.status == .finished } }
+
+    /// Groups runs into variants: MHA first (the baseline of every comparison), then GQA, MQA,
+    /// MLA, then by name, so the order depends on nothing but the files' contents.
+    public static func group(_ runs: [ReportRun]) -> [ReportVariant] {
+        let groups = VariantGrouping.group(runs.map { ($0.run, $0.config) }, fallback: { runs[$0].attention })
+        let kindOrder = AttentionKind.allCases.map(\.rawValue)
+        return groups.map { g in
+            let members = g.members.map { runs[$0] }.sorted { ($0.seed, $0.fileName) < ($1.seed, $1.fileName) }
+            return ReportVariant(name: g.name, attention: members[0].attention, runs: members)
+        }.sorted { a, b in
+            let ka = kindOrder.firstIndex(of: a.attention) ?? kindOrder.count
+            let kb = kindOrder.firstIndex(of: b.attention) ?? kindOrder.count
+            return (ka, a.name) < (kb, b.name)
+        }
+    }
+}

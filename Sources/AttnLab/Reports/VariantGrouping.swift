@@ -1,0 +1,43 @@
+import Foundation
+
+/// Groups runs that differ only in `train.seed` into variants.
+public enum VariantGrouping {
+    /// The config with the seed fixed, as canonical TOML: equal keys mean same variant.
+    public static func key(_ config: ExperimentConfig) -> String {
+        var c = config
+        c.train.seed = 0
+        return c.canonicalTOML()
+    }
+
+    /// A run name without its seed part: "mla-seed2" -> "mla", "mla-seed2-lr0.01" -> "mla-lr0.01",
+    /// "seed3" -> "" (the grid alone names such runs; experiments/README.md).
+    public static func nameWithoutSeed(_ run: String) -> String {
+        run.split(separator: "-", omittingEmptySubsequences: false)
+            .filter { part in !(part.hasPrefix("seed") && part.count > 4 && part.dropFirst(4).allSatisfy(\.isNumber)) }
+            .joined(separator: "-")
+    }
+
+    /// One group per distinct key, as index lists into `runs`, each named by its first run's
+    /// seedless name or else by `fallback`. Names are made unique with a "#2", "#3" suffix so
+    /// a table never shows two rows under one name.
+    public static func group(
+        _ runs: [(name: String, config: ExperimentConfig)], fallback: (Int) -> String
+    ) -> [(name: String, members: [Int])] {
+        var order: [String] = []
+        var members: [String: [Int]] = [:]
+        for (i, r) in runs.enumerated() {
+            let k = key(r.config)
+            if members[k] == nil { order.append(k) }
+            members[k, default: []].append(i)
+        }
+        var used: [String: Int] = [:]
+        return order.map { k in
+            let first = members[k]![0]
+            let stripped = nameWithoutSeed(runs[first].name)
+            let base = stripped.isEmpty ? fallback(first) : stripped
+            used[base, default: 0] += 1
+            let name = used[base]! == 1 ? base : "\(base)#\(used[base]!)"
+            return (name, members[k]!)
+        }
+    }
+}
