@@ -18,9 +18,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Markdown file to write (default: <results>/NAME.md); the JSON and plots go beside it.", valueName: "file"))
     var out: String?
+    @Option(help: ArgumentHelp("Also show the runs of this experiment as extra variants (repeatable).", valueName: "name"))
+    var include: [String] = []
 
     func run() throws {
-        let paths = try writeExperimentReport(experiment: name, resultsDirectory: URL(fileURLWithPath: results), markdownPath: out)
+        let paths = try writeExperimentReport(experiment: name, resultsDirectory: URL(fileURLWithPath: results), markdownPath: out, including: include)
         print(try String(contentsOfFile: paths.markdown, encoding: .utf8), terminator: "")
         print("\nreport: \(paths.markdown)\ndata:   \(paths.json)\nplots:  \(paths.lossPlot), \(paths.paretoPlot)")
     }

@@ -46,11 +46,11 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var runs: [ReportRunRow]
     public var references: [ReferenceTable]
 
-    public init(experiment: String, variants groups: [ReportVariant]) {
+    public init(experiment: String, variants groups: [ReportVariant], including: [String] = []) {
         let all = groups.flatMap(\.runs)
         self.experiment = experiment
-        description = all.first?.config.description ?? ""
-        regenerateCommand = "attnlab report \(experiment)"
+        description = all.first { $0.experiment == experiment }?.config.description ?? all.first?.config.description ?? ""
+        regenerateCommand = "attnlab report \(experiment)" + including.map { " --include \($0)" }.joined()
         producedBy = "attnlab sweep \(experiment) --jobs 2"
         let starts = all.map(\.startTime).sorted()
         firstStart = starts.first ?? "-"

@@ -10,10 +10,10 @@ public struct RenderedReport: Sendable {
 
     /// Reads the run files and renders everything; `stem` names the plots the Markdown links to
     /// ("NAME" gives NAME-loss.svg and NAME-pareto.svg beside the Markdown).
-    public init(experiment: String, runPaths: [String], stem: String) throws {
+    public init(experiment: String, runPaths: [String], stem: String, including: [String] = []) throws {
         let runs = try runPaths.sorted().map { try ReportRun(path: $0) }
-        let variants = ReportVariant.group(runs)
-        report = ExperimentReport(experiment: experiment, variants: variants)
+        let variants = ReportVariant.group(runs, primary: experiment)
+        report = ExperimentReport(experiment: experiment, variants: variants, including: including)
         markdown = ReportMarkdown.render(report, lossPlot: stem + "-loss.svg", paretoPlot: stem + "-pareto.svg")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -35,13 +35,20 @@ public struct ReportPaths: Sendable {
 
 /// Reads `<results>/<experiment>/*.h5` and writes `<results>/<experiment>.md` (or `markdownPath`)
 /// with the JSON and the two SVG plots beside it, named after the Markdown file.
-public func writeExperimentReport(experiment: String, resultsDirectory: URL, markdownPath: String? = nil) throws -> ReportPaths {
-    let dir = resultsDirectory.appendingPathComponent(experiment)
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-        throw RunFileError("\(dir.path): no such results folder; run `attnlab sweep \(experiment)` first")
+/// `including` adds the runs of other experiments (as extra variants, named `experiment/variant`),
+/// for comparisons and Pareto fronts that span experiments.
+public func writeExperimentReport(experiment: String, resultsDirectory: URL, markdownPath: String? = nil,
+                                  including: [String] = []) throws -> ReportPaths {
+    var files: [String] = []
+    for name in [experiment] + including {
+        let dir = resultsDirectory.appendingPathComponent(name)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
+            throw RunFileError("\(dir.path): no such results folder; run `attnlab sweep \(name)` first")
+        }
+        let found = names.filter { $0.hasSuffix(".h5") }.sorted().map { dir.appendingPathComponent($0).path }
+        guard !found.isEmpty else { throw RunFileError("\(dir.path): no .h5 run files") }
+        files += found
     }
-    let files = names.filter { $0.hasSuffix(".h5") }.sorted().map { dir.appendingPathComponent($0).path }
-    guard !files.isEmpty else { throw RunFileError("\(dir.path): no .h5 run files") }
     let md = URL(fileURLWithPath: markdownPath ?? resultsDirectory.appendingPathComponent(experiment + ".md").path)
     let stem = md.deletingPathExtension().lastPathComponent
     let folder = md.deletingLastPathComponent()

@@ -12,8 +12,11 @@ public struct ReportVariant: Sendable {
 
     /// Groups runs into variants: MHA first (the baseline of every comparison), then GQA, MQA,
     /// MLA, then by name, so the order depends on nothing but the files' contents.
-    public static func group(_ runs: [ReportRun]) -> [ReportVariant] {
-        let groups = VariantGrouping.group(runs.map { ($0.run, $0.config) }, fallback: { runs[$0].attention })
+    /// Runs of another experiment than `primary` (included for comparison) are named
+    /// `experiment/variant`.
+    public static func group(_ runs: [ReportRun], primary: String? = nil) -> [ReportVariant] {
+        let named = runs.map { r in (primary == nil || r.experiment == primary ? r.run : "\(r.experiment)/\(r.run)", r.config) }
+        let groups = VariantGrouping.group(named, fallback: { runs[$0].attention })
         let kindOrder = AttentionKind.allCases.map(\.rawValue)
         return groups.map { g in
             let members = g.members.map { runs[$0] }.sorted { ($0.seed, $0.fileName) < ($1.seed, $1.fileName) }
