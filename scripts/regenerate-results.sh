@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Regenerates every committed table and plot in results/ from the committed HDF5 run files alone
+# (and the analytic KV table from the experiment configs). CI runs it and fails when the output
+# differs from what is committed.
+#
+#   scripts/regenerate-results.sh [ATTNLAB]     (default: .build/release/attnlab)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+attnlab="${1:-.build/release/attnlab}"
+
+"$attnlab" kv --all --experiment dsv2-kv-table --out results/dsv2-kv-table.md > /dev/null
+for experiment in ablation-dense ablation-mla ablation-q-compression ablation-recall; do
+    if [[ -d "results/$experiment" ]]; then
+        "$attnlab" report "$experiment" > /dev/null
+        echo "regenerated results/$experiment.md"
+    fi
+done
+# The rank sweep's Pareto front spans the other MLA/MHA/GQA/MQA runs.
+if [[ -d results/ablation-mla-rank ]]; then
+    "$attnlab" report ablation-mla-rank --include ablation-mla --include ablation-dense > /dev/null
+    echo "regenerated results/ablation-mla-rank.md"
+fi
