@@ -1,0 +1,121 @@
+import Foundation
+
+/// What a sweep found at a run's file path before starting anything.
+public enum SweepFileState: Sendable, Equatable {
+    case missing
+    /// The file exists but does not open as a run file (e.g. killed while it was being created).
+    case unreadable(reason: String, liveWriter: Bool)
+    case present(SweepFileFacts)
+}
+
+/// The parts of an existing run file the plan depends on.
+public struct SweepFileFacts: Sendable, Equatable {
+    public var status: RunStatus
+    public var step: Int
+    /// Step of the last complete checkpoint; nil when there is none (weights not saved, or the
+    /// run stopped before its first checkpoint).
+    public var checkpointStep: Int?
+    /// Stored config equals the run's resolved config, `train.threads` aside (see `sameRunConfig`).
+    public var configMatches: Bool
+    /// Some process has the file open for writing: a run is training it right now.
+    public var liveWriter: Bool
+    /// `train.threads` in the stored config; a resume must use it, see `SweepAction.resume`.
+    public var storedThreads: Int
+    public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, liveWriter: Bool, storedThreads: Int = 0) {
+        self.status = status; self.step = step; self.checkpointStep = checkpointStep
+        self.configMatches = configMatches; self.liveWriter = liveWriter; self.storedThreads = storedThreads
+    }
+}
+
+/// What the sweep does with one run.
+public enum SweepAction: Sendable, Equatable {
+    /// No file yet: train from scratch.
+    case train
+    /// Finished with the same config.
+    case skip
+    /// Interrupted or killed with a checkpoint: `attnlab run --resume`. `threads` is the stored
+    /// `train.threads`: the trainer only resumes an identical config, and keeping the thread
+    /// count keeps the continued curve bit-identical to an uninterrupted run.
+    case resume(fromStep: Int, threads: Int)
+    /// Nothing to resume from: the old file is renamed to `asideName` (never deleted), then the
+    /// run trains from scratch.
+    case restart(asideName: String, reason: String)
+    /// Diverged earlier: reported as a failure, not retried (it would diverge again).
+    case diverged(step: Int)
+    /// Blocks the whole sweep: the file belongs to another config, or another process is writing it.
+    case conflict(String)
+
+    /// Whether a child process is started for this run.
+    public var trains: Bool {
+        switch self {
+        case .train, .resume, .restart: true
+        case .skip, .diverged, .conflict: false
+        }
+    }
+}
+
+public struct SweepPlanEntry: Sendable, Equatable {
+    public var run: String
+    public var path: String
+    public var action: SweepAction
+    public init(run: String, path: String, action: SweepAction) { self.run = run; self.path = path; self.action = action }
+}
+
+/// Decides every run's action from what is on disk. Pure: `states` maps each run's path to what
+/// was found there, `existingNames` are the file names already in the results folder (so the
+/// names chosen for moved-aside files collide neither with them nor with each other).
+public func planSweep(runs: [(name: String, path: String)], states: [String: SweepFileState], existingNames: Set<String>) -> [SweepPlanEntry] {
+    var taken = existingNames
+    func asideName(_ path: String) -> String {
+        let base = (path as NSString).lastPathComponent
+        var n = 1
+        while taken.contains("\(base).incomplete-\(n)") { n += 1 }
+        taken.insert("\(base).incomplete-\(n)")
+        return "\(base).incomplete-\(n)"
+    }
+    return runs.map { run in
+        let action: SweepAction
+        switch states[run.path] ?? .missing {
+        case .missing:
+            action = .train
+        case .unreadable(let reason, let live):
+            action = live ? .conflict("\(run.path) is being written by another process") : .restart(asideName: asideName(run.path), reason: "unreadable (\(reason))")
+        case .present(let f):
+            if f.liveWriter {
+                action = .conflict("\(run.path) is being written by another process (status \(f.status.rawValue) at step \(f.step))")
+            } else if !f.configMatches {
+                action = .conflict("\(run.path) was written by a different configuration than \(run.name) resolves to now; compare `attnlab inspect \(run.path)` with `attnlab show`, then move the file away or change the experiment back")
+            } else {
+                switch f.status {
+                case .finished: action = .skip
+                case .diverged: action = .diverged(step: f.step)
+                case .interrupted, .running:
+                    let how = f.status == .running ? "killed at step \(f.step)" : "interrupted at step \(f.step)"
+                    if let c = f.checkpointStep {
+                        action = .resume(fromStep: c, threads: f.storedThreads)
+                    } else {
+                        action = .restart(asideName: asideName(run.path), reason: "\(how) without a checkpoint")
+                    }
+                }
+            }
+        }
+        return SweepPlanEntry(run: run.name, path: run.path, action: action)
+    }
+}
+
+/// Whether a stored config is the same run as a resolved one. `train.threads` is left out: the
+/// sweep sets it from `--jobs`, so a re-run with another `--jobs` must still recognise its runs.
+public func sameRunConfig(_ a: ExperimentConfig, _ b: ExperimentConfig) -> Bool {
+    var (a, b) = (a, b)
+    a.train.threads = 0
+    b.train.threads = 0
+    return a == b
+}
+
+/// Worker threads per child so that `jobs` parallel runs share the cores without oversubscribing.
+public func sweepThreadsPerJob(cores: Int, jobs: Int) -> Int { max(1, cores / max(jobs, 1)) }
+
+/// Whether the user's `--set` arguments already choose `train.threads` (then the sweep leaves it).
+public func overridesSetThreads(_ overrides: [String]) -> Bool {
+    overrides.contains { $0.split(separator: "=", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces) == "train.threads" }
+}
