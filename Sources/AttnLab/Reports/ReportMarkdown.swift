@@ -9,7 +9,7 @@ public enum ReportMarkdown {
         let finished = r.runs.filter { $0.status == RunStatus.finished.rawValue }.count
         out += [
             "- Regenerate this report: `\(r.regenerateCommand)`",
-            "- Runs produced by: `\(r.producedBy)`",
+            "- Reproduce the runs (same configs, one thread per job on 2 cores): `\(r.producedBy)`",
             "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` in the results folder, and nothing else",
             "- Runs started: \(r.firstStart) to \(r.lastStart)",
             "- Hosts: \(r.hosts.joined(separator: ", "))",
