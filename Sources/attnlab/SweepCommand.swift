@@ -19,10 +19,8 @@ struct SweepCommand: ParsableCommand {
 
     @Argument(help: "Experiment name: NAME.toml in the experiments directory.") var name: String
     @Option(help: "Runs trained at the same time.") var jobs = 1
-    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key in every run, e.g. --set train.steps=100.", valueName: "key.path=value"))
-    var overrides: [String] = []
-    @Option(name: .customLong("experiments"), help: ArgumentHelp("Experiments directory (default: $ATTNLAB_EXPERIMENTS, else ./experiments).", valueName: "dir"))
-    var experimentsDir: String?
+    @OptionGroup var overrides: OverridesOption
+    @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"
 
@@ -32,8 +30,8 @@ struct SweepCommand: ParsableCommand {
 
     func run() throws {
         let options = SweepOptions(
-            experiment: name, experimentsDirectory: experimentsDirectory(option: experimentsDir),
-            resultsDirectory: URL(fileURLWithPath: results), dataDirectory: dataDir, overrides: overrides, jobs: jobs)
+            experiment: name, experimentsDirectory: experiments.url,
+            resultsDirectory: URL(fileURLWithPath: results), dataDirectory: dataDir, overrides: overrides.values, jobs: jobs)
         // Written unbuffered: the lines are progress, and a pipe would otherwise hold them back.
         let report = try runSweep(options) { line in FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
