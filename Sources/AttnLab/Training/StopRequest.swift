@@ -10,6 +10,13 @@ public enum StopRequest {
 
     /// Installs the handlers. The handler only stores to an atomic (async-signal-safe).
     public static func install() {
+        // A parent may have started us with these signals blocked (test runners do); unblock
+        // them, or Ctrl-C would never arrive.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        sigaddset(&mask, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { s in
                 if StopRequest.flag.exchange(1, ordering: .relaxed) != 0 { _exit(128 + s) }
