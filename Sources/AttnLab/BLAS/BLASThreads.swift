@@ -8,6 +8,13 @@ public enum BLASThreads {
     /// setting is process-wide, so overlapping scopes on different threads share one restore.
     private static let scopes = Mutex<(depth: Int, saved: Int32)>((0, 1))
 
+    /// Sets the threads OpenBLAS uses for one call (outside single-thread scopes).
+    public static func setCount(_ n: Int) {
+        scopes.withLock { state in
+            if state.depth == 0 { openblas_set_num_threads(Int32(max(n, 1))) } else { state.saved = Int32(max(n, 1)) }
+        }
+    }
+
     /// Threads OpenBLAS currently uses for one call.
     public static var count: Int { Int(openblas_get_num_threads()) }
 

@@ -21,6 +21,9 @@ public func trainRun(
     let config = run.config
     try config.model.validate()
     Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
+    // GEMMs too small to split run on OpenBLAS's own threads: keep those to the same count, or a
+    // one-thread job would still occupy two cores (and OpenBLAS's idle threads spin).
+    BLASThreads.setCount(Parallel.workers)
     var data = try TrainingData(config, seed: config.train.seed, dataDirectory: dataDirectory)
     let model = DecoderLM<Float>(config.model, seed: UInt64(truncatingIfNeeded: config.train.seed))
     let params = model.parameters
