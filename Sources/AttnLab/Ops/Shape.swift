@@ -81,26 +81,24 @@ extension Graph {
         // Offset of row (bi, ti, hi) in token-major (B,T,H,D) and head-major (B,H,T,D) layouts.
         @inline(__always) func tokenMajor(_ bi: Int, _ ti: Int, _ hi: Int) -> Int { ((bi * t + ti) * h + hi) * d }
         @inline(__always) func headMajor(_ bi: Int, _ ti: Int, _ hi: Int) -> Int { ((bi * h + hi) * t + ti) * d }
-        let src = x.ptr, dst = y.ptr
-        Parallel.forRanges(b * h, grain: max(16384 / (t * d), 1)) { range in
-            for bh in range { for ti in 0..<t {
-                let (bi, hi) = (bh / h, bh % h)
-                let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
-                                             : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
-                (dst + to).update(from: src + from, count: d)
-            } }
-        }
-        guard grad else { return y }
-        record {
-            let dx = x.gptr, dy = y.gptr
+        // Visits every D-wide row as (source offset, destination offset), split over cores by (b, h).
+        func eachRow(_ body: (_ from: Int, _ to: Int) -> Void) {
             Parallel.forRanges(b * h, grain: max(16384 / (t * d), 1)) { range in
                 for bh in range { for ti in 0..<t {
                     let (bi, hi) = (bh / h, bh % h)
-                    let (from, to) = toHeadMajor ? (tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
-                                                 : (headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
-                    let a = dx + from, c = dy + to
-                    for j in 0..<d { a[j] += c[j] }
+                    toHeadMajor ? body(tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
+                                : body(headMajor(bi, ti, hi), tokenMajor(bi, ti, hi))
                 } }
+            }
+        }
+        let src = x.ptr, dst = y.ptr
+        eachRow { from, to in (dst + to).update(from: src + from, count: d) }
+        guard grad else { return y }
+        record {
+            let dx = x.gptr, dy = y.gptr
+            eachRow { from, to in
+                let a = dx + from, c = dy + to
+                for j in 0..<d { a[j] += c[j] }
             }
         }
         return y
