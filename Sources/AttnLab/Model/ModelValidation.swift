@@ -21,28 +21,25 @@ extension ModelConfigError: LocalizedError {
     public var errorDescription: String? { description }
 }
 
+/// Parses a config or command-line word into one of an enum's cases, naming the valid spellings
+/// (and the key) when it fails.
+func parseConfigWord<E: CaseIterable & RawRepresentable>(_ text: String, key: String) throws -> E where E.RawValue == String {
+    guard let value = E(rawValue: text.lowercased()) else {
+        throw ModelConfigError(
+            key: key, expected: "one of " + E.allCases.map(\.rawValue).joined(separator: ", "), found: "\"\(text)\"")
+    }
+    return value
+}
+
 extension AttentionKind {
-    /// Parses a config or command-line value, naming the valid spellings when it fails.
     public static func parse(_ text: String, key: String = "model.attention.kind") throws -> AttentionKind {
-        guard let kind = AttentionKind(rawValue: text.lowercased()) else {
-            throw ModelConfigError(
-                key: key, expected: "one of " + allCases.map(\.rawValue).joined(separator: ", "),
-                found: "\"\(text)\"")
-        }
-        return kind
+        try parseConfigWord(text, key: key)
     }
 }
 
 extension QueryCompression {
-    public static func parse(
-        _ text: String, key: String = "model.attention.query_compression"
-    ) throws -> QueryCompression {
-        guard let mode = QueryCompression(rawValue: text.lowercased()) else {
-            throw ModelConfigError(
-                key: key, expected: "one of " + allCases.map(\.rawValue).joined(separator: ", "),
-                found: "\"\(text)\"")
-        }
-        return mode
+    public static func parse(_ text: String, key: String = "model.attention.query_compression") throws -> QueryCompression {
+        try parseConfigWord(text, key: key)
     }
 }
 
