@@ -175,7 +175,10 @@ private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int
     config.train.seed = seed
     let metadata = RunMetadata(experiment: "synth", runName: name, configTOML: config.canonicalTOML(), seed: seed,
                                tokenizer: "byte", dataDescription: "synthetic", threads: 1, blasCore: "TestCore", blasThreads: 1)
-    let writer = try RunWriter.create(path: dir.appendingPathComponent(name + ".h5").path, metadata: metadata,
+    let path = dir.appendingPathComponent(name + ".h5").path
+    let lock = try RunFileLock.acquire(for: path)
+    defer { lock.release() }
+    let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata,
                                       model: config.model, contextLength: 128, parameters: [],
                                       evalColumns: ["loss", "bits_per_byte"], saveWeights: false, flushSeconds: 100)
     for step in 1...20 {

@@ -9,14 +9,14 @@ import Testing
         let dir = "/r/x"
         let runs = ["new", "done", "other", "stopped", "killed", "nockpt", "killednockpt", "div", "busy", "broken"].map { (name: $0, path: "\(dir)/\($0).h5") }
         func facts(_ s: RunStatus, step: Int = 30, ckpt: Int? = 20, matches: Bool = true, live: Bool = false) -> SweepFileState {
-            .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, liveWriter: live, storedThreads: 1))
+            .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, writer: live ? "pid 1 on h since t" : nil, storedThreads: 1))
         }
         let states: [String: SweepFileState] = [
             "\(dir)/done.h5": facts(.finished), "\(dir)/other.h5": facts(.finished, matches: false),
             "\(dir)/stopped.h5": facts(.interrupted), "\(dir)/killed.h5": facts(.running, ckpt: 10),
             "\(dir)/nockpt.h5": facts(.interrupted, ckpt: nil), "\(dir)/killednockpt.h5": facts(.running, step: 3, ckpt: nil),
             "\(dir)/div.h5": facts(.diverged, step: 17), "\(dir)/busy.h5": facts(.running, live: true),
-            "\(dir)/broken.h5": .unreadable(reason: "not HDF5", liveWriter: false),
+            "\(dir)/broken.h5": .unreadable(reason: "not HDF5", writer: nil),
         ]
         // nockpt.h5.incomplete-1 already exists, so the first free number is 2.
         let plan = planSweep(runs: runs, states: states, existingNames: ["nockpt.h5", "nockpt.h5.incomplete-1"])
@@ -39,7 +39,7 @@ import Testing
 
     @Test func twoRestartsInOnePlanGetDistinctAsideNames() {
         let runs = [(name: "a", path: "/r/a.h5"), (name: "b", path: "/r/b.h5")]
-        let s = SweepFileState.present(SweepFileFacts(status: .interrupted, step: 5, checkpointStep: nil, configMatches: true, liveWriter: false))
+        let s = SweepFileState.present(SweepFileFacts(status: .interrupted, step: 5, checkpointStep: nil, configMatches: true, writer: nil))
         let plan = planSweep(runs: runs, states: ["/r/a.h5": s, "/r/b.h5": s], existingNames: ["a.h5.incomplete-1", "a.h5.incomplete-2"])
         #expect(plan.map(\.action) == [.restart(asideName: "a.h5.incomplete-3", reason: "interrupted at step 5 without a checkpoint"),
                                       .restart(asideName: "b.h5.incomplete-1", reason: "interrupted at step 5 without a checkpoint")])

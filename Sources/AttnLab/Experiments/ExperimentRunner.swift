@@ -31,6 +31,13 @@ public func runExperiment(
         return [try trainRun(experiment: experiment.name, run: run, path: resumePath, resume: true, dataDirectory: dataDirectory, quiet: quiet)]
     }
     let paths = selected.map { runFilePath(resultsDirectory: resultsDirectory, experiment: experiment.name, run: $0.name) }
+    // Each run takes its file's lock when it starts; checking all of them first means a run held
+    // by another process stops this command before anything is trained, not halfway through.
+    for path in paths {
+        if let holder = RunFileLock.holder(of: path) {
+            throw RunFileError("\(path) is being written by another attnlab process (\(holder)); nothing was trained")
+        }
+    }
     let existing = paths.filter { FileManager.default.fileExists(atPath: $0) }
     if !existing.isEmpty && !overwrite {
         throw RunFileError("\(existing.joined(separator: ", ")) already exist\(existing.count == 1 ? "s" : ""); nothing was trained. Pass --overwrite to replace, or --resume FILE to continue an interrupted run")
@@ -38,8 +45,7 @@ public func runExperiment(
     try FileManager.default.createDirectory(atPath: resultsDirectory.appendingPathComponent(experiment.name).path, withIntermediateDirectories: true)
     var outcomes: [RunOutcome] = []
     for (run, path) in zip(selected, paths) {
-        if overwrite && FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-        let outcome = try trainRun(experiment: experiment.name, run: run, path: path, dataDirectory: dataDirectory, quiet: quiet)
+        let outcome = try trainRun(experiment: experiment.name, run: run, path: path, replace: overwrite, dataDirectory: dataDirectory, quiet: quiet)
         outcomes.append(outcome)
         if outcome.status != .finished { break }
     }

@@ -4,7 +4,8 @@ import Foundation
 public enum SweepFileState: Sendable, Equatable {
     case missing
     /// The file exists but does not open as a run file (e.g. killed while it was being created).
-    case unreadable(reason: String, liveWriter: Bool)
+    /// `writer` names the process holding the file's `RunFileLock`, if any.
+    case unreadable(reason: String, writer: String?)
     case present(SweepFileFacts)
 }
 
@@ -17,13 +18,14 @@ public struct SweepFileFacts: Sendable, Equatable {
     public var checkpointStep: Int?
     /// Stored config equals the run's resolved config, `train.threads` aside (see `sameRunConfig`).
     public var configMatches: Bool
-    /// Some process has the file open for writing: a run is training it right now.
-    public var liveWriter: Bool
+    /// The process holding the file's `RunFileLock` ("pid P on HOST since T"): a run is training
+    /// it right now. Nil when nobody writes it.
+    public var writer: String?
     /// `train.threads` in the stored config; a resume must use it, see `SweepAction.resume`.
     public var storedThreads: Int
-    public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, liveWriter: Bool, storedThreads: Int = 0) {
+    public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, writer: String?, storedThreads: Int = 0) {
         self.status = status; self.step = step; self.checkpointStep = checkpointStep
-        self.configMatches = configMatches; self.liveWriter = liveWriter; self.storedThreads = storedThreads
+        self.configMatches = configMatches; self.writer = writer; self.storedThreads = storedThreads
     }
 }
 
@@ -78,11 +80,15 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
         switch states[run.path] ?? .missing {
         case .missing:
             action = .train
-        case .unreadable(let reason, let live):
-            action = live ? .conflict("\(run.path) is being written by another process") : .restart(asideName: asideName(run.path), reason: "unreadable (\(reason))")
+        case .unreadable(let reason, let writer):
+            if let writer {
+                action = .conflict("\(run.path) is being written by another process (\(writer))")
+            } else {
+                action = .restart(asideName: asideName(run.path), reason: "unreadable (\(reason))")
+            }
         case .present(let f):
-            if f.liveWriter {
-                action = .conflict("\(run.path) is being written by another process (status \(f.status.rawValue) at step \(f.step))")
+            if let writer = f.writer {
+                action = .conflict("\(run.path) is being written by another process (\(writer); status \(f.status.rawValue) at step \(f.step))")
             } else if !f.configMatches {
                 action = .conflict("\(run.path) was written by a different configuration than \(run.name) resolves to now; compare `attnlab inspect \(run.path)` with `attnlab show`, then move the file away or change the experiment back")
             } else {

@@ -25,18 +25,18 @@ public struct HDF5AppendableDataset<Element: HDF5Element>: HDF5Object {
                 let start = try currentLength(dataset, site, "append")
                 var newLength = hsize_t(start + values.count)
                 try site.check(status: H5Dset_extent(dataset, &newLength), "append")
-                let fileSpace = try site.check(H5Dget_space(dataset), "append")
-                defer { H5Sclose(fileSpace) }
-                var offset = hsize_t(start)
-                var count = hsize_t(values.count)
-                try site.check(status: H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &count, nil), "append")
-                let memorySpace = try HDF5Space.create(shape: [values.count], site, "append")
-                defer { H5Sclose(memorySpace) }
-                let status = values.withUnsafeBytes {
-                    H5Dwrite(dataset, Element.hdf5ElementType.nativeType, memorySpace, fileSpace,
-                             attnlab_h5p_default(), $0.baseAddress)
+                try site.using(H5Dget_space(dataset), close: H5Sclose, "append") { fileSpace in
+                    var offset = hsize_t(start)
+                    var count = hsize_t(values.count)
+                    try site.check(status: H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, &offset, nil, &count, nil), "append")
+                    try site.using(try HDF5Space.create(shape: [values.count], site, "append"), close: H5Sclose, "append") { memorySpace in
+                        let status = values.withUnsafeBytes {
+                            H5Dwrite(dataset, Element.hdf5ElementType.nativeType, memorySpace, fileSpace,
+                                     attnlab_h5p_default(), $0.baseAddress)
+                        }
+                        try site.check(status: status, "append")
+                    }
                 }
-                try site.check(status: status, "append")
             }
         }
     }
@@ -61,9 +61,11 @@ public struct HDF5AppendableDataset<Element: HDF5Element>: HDF5Object {
     }
 
     private func currentLength(_ dataset: hid_t, _ site: HDF5Site, _ operation: String) throws -> Int {
-        let space = try site.check(H5Dget_space(dataset), operation)
-        defer { H5Sclose(space) }
-        return try HDF5Space.shape(of: space, site, operation)[0]
+        let shape = try site.using(H5Dget_space(dataset), close: H5Sclose, operation) { space in
+            try HDF5Space.shape(of: space, site, operation)
+        }
+        guard shape.count == 1 else { throw site.error(operation, "the dataset has shape \(shape); expected 1-D") }
+        return shape[0]
     }
 }
 
@@ -80,16 +82,16 @@ extension HDF5Group {
             guard chunkLength > 0 else {
                 throw site.error("create appendable dataset", "chunk length must be positive")
             }
-            let space = try HDF5Space.create(shape: [0], maxShape: [attnlab_h5s_unlimited()], site,
-                                             "create appendable dataset")
-            defer { H5Sclose(space) }
-            let dcpl = try site.check(H5Pcreate(attnlab_h5p_dataset_create()), "create appendable dataset")
-            defer { H5Pclose(dcpl) }
-            var chunk = hsize_t(chunkLength)
-            try site.check(status: H5Pset_chunk(dcpl, 1, &chunk), "create appendable dataset")
-            try createLink(site, "create appendable dataset") { lcpl in
-                H5Dcreate2(file.id, target, Element.hdf5ElementType.nativeType, space, lcpl, dcpl,
-                           attnlab_h5p_default())
+            try site.using(try HDF5Space.create(shape: [0], maxShape: [attnlab_h5s_unlimited()], site, "create appendable dataset"),
+                           close: H5Sclose, "create appendable dataset") { space in
+                try site.using(H5Pcreate(attnlab_h5p_dataset_create()), close: H5Pclose, "create appendable dataset") { dcpl in
+                    var chunk = hsize_t(chunkLength)
+                    try site.check(status: H5Pset_chunk(dcpl, 1, &chunk), "create appendable dataset")
+                    try createLink(site, "create appendable dataset") { lcpl in
+                        H5Dcreate2(file.id, target, Element.hdf5ElementType.nativeType, space, lcpl, dcpl,
+                                   attnlab_h5p_default())
+                    }
+                }
             }
         }
         return HDF5AppendableDataset(file: file, path: target)
@@ -103,9 +105,9 @@ extension HDF5Group {
         try HDF5Library.locked {
             let site = site(target)
             try file.withObject(site, "open appendable dataset", expecting: H5I_DATASET) { dataset in
-                let space = try site.check(H5Dget_space(dataset), "open appendable dataset")
-                defer { H5Sclose(space) }
-                let maxShape = try HDF5Space.maxShape(of: space, site, "open appendable dataset")
+                let maxShape = try site.using(H5Dget_space(dataset), close: H5Sclose, "open appendable dataset") { space in
+                    try HDF5Space.maxShape(of: space, site, "open appendable dataset")
+                }
                 guard maxShape == [attnlab_h5s_unlimited()] else {
                     throw site.error("open appendable dataset", "the dataset is not 1-D with unlimited length")
                 }

@@ -37,9 +37,9 @@ extension HDF5Object {
                 guard try attributeExists(object, name, site, operation) else {
                     throw site.error(operation, "no such attribute")
                 }
-                let attribute = try site.check(H5Aopen(object, name, attnlab_h5p_default()), operation)
-                defer { H5Aclose(attribute) }
-                return try readAttribute(attribute, site, operation)
+                return try site.using(H5Aopen(object, name, attnlab_h5p_default()), close: H5Aclose, operation) { attribute in
+                    try readAttribute(attribute, site, operation)
+                }
             }
         }
     }
@@ -117,21 +117,21 @@ private func createAttribute(
     _ object: hid_t, _ name: String, _ value: HDF5AttributeValue, _ site: HDF5Site, _ operation: String
 ) throws {
     func write(type: hid_t, shape: [Int], _ buffer: UnsafeRawPointer?) throws {
-        let space = try HDF5Space.create(shape: shape, site, operation)
-        defer { H5Sclose(space) }
-        let attribute = try site.check(
-            H5Acreate2(object, name, type, space, attnlab_h5p_default(), attnlab_h5p_default()), operation)
-        defer { H5Aclose(attribute) }
-        // An empty array has nothing to write, and HDF5 rejects a null buffer.
-        if let buffer { try site.check(status: H5Awrite(attribute, type, buffer), operation) }
+        try site.using(try HDF5Space.create(shape: shape, site, operation), close: H5Sclose, operation) { space in
+            try site.using(H5Acreate2(object, name, type, space, attnlab_h5p_default(), attnlab_h5p_default()),
+                           close: H5Aclose, operation) { attribute in
+                // An empty array has nothing to write, and HDF5 rejects a null buffer.
+                if let buffer { try site.check(status: H5Awrite(attribute, type, buffer), operation) }
+            }
+        }
     }
     switch value {
     case .string(let string):
-        let type = try site.check(attnlab_h5t_vlen_utf8_string(), operation)
-        defer { H5Tclose(type) }
-        try string.withCString { characters in
-            var pointer: UnsafePointer<CChar>? = characters
-            try withUnsafePointer(to: &pointer) { try write(type: type, shape: [], $0) }
+        try site.using(attnlab_h5t_vlen_utf8_string(), close: H5Tclose, operation) { type in
+            try string.withCString { characters in
+                var pointer: UnsafePointer<CChar>? = characters
+                try withUnsafePointer(to: &pointer) { try write(type: type, shape: [], $0) }
+            }
         }
     case .int(let int):
         var stored = Int64(int)
@@ -151,45 +151,53 @@ private func createAttribute(
 }
 
 private func readAttribute(_ attribute: hid_t, _ site: HDF5Site, _ operation: String) throws -> HDF5AttributeValue {
-    let type = try site.check(H5Aget_type(attribute), operation)
-    defer { H5Tclose(type) }
-    let space = try site.check(H5Aget_space(attribute), operation)
-    defer { H5Sclose(space) }
-    let shape = try HDF5Space.shape(of: space, site, operation)
-    let count = shape.reduce(1, *)
-    switch H5Tget_class(type) {
-    case H5T_STRING:
-        guard shape.isEmpty else { throw site.error(operation, "string arrays are not supported") }
-        return .string(try readStringAttribute(attribute, type, site, operation))
-    case H5T_INTEGER:
-        let values: [Int64] = try readElements(count: count, site, operation) {
-            H5Aread(attribute, attnlab_h5t_native_int64(), $0)
+    try site.using(H5Aget_type(attribute), close: H5Tclose, operation) { type in
+        let shape = try site.using(H5Aget_space(attribute), close: H5Sclose, operation) { space in
+            try HDF5Space.shape(of: space, site, operation)
         }
-        return shape.isEmpty ? .int(Int(values[0])) : .ints(values.map { Int($0) })
-    case H5T_FLOAT:
-        let values: [Double] = try readElements(count: count, site, operation) {
-            H5Aread(attribute, attnlab_h5t_native_double(), $0)
+        // A damaged file can claim any shape; no attribute of a run file holds more than a few
+        // thousand values, and HDF5 stores attributes in the object header (64 KiB at most).
+        guard shape.count <= 1, shape.allSatisfy({ $0 <= 1 << 16 }) else {
+            throw site.error(operation, "the attribute has shape \(shape); expected a scalar or a short 1-D array")
         }
-        return shape.isEmpty ? .double(values[0]) : .doubles(values)
-    default:
-        throw site.error(operation, "the attribute's type is not a string, integer or float")
+        let count = shape.reduce(1, *)
+        switch H5Tget_class(type) {
+        case H5T_STRING:
+            guard shape.isEmpty else { throw site.error(operation, "string arrays are not supported") }
+            return .string(try readStringAttribute(attribute, type, site, operation))
+        case H5T_INTEGER:
+            let values: [Int64] = try readElements(count: count, site, operation) {
+                H5Aread(attribute, attnlab_h5t_native_int64(), $0)
+            }
+            return shape.isEmpty ? .int(Int(values[0])) : .ints(values.map { Int($0) })
+        case H5T_FLOAT:
+            let values: [Double] = try readElements(count: count, site, operation) {
+                H5Aread(attribute, attnlab_h5t_native_double(), $0)
+            }
+            return shape.isEmpty ? .double(values[0]) : .doubles(values)
+        default:
+            throw site.error(operation, "the attribute's type is not a string, integer or float")
+        }
     }
 }
 
 /// Handles both variable-length strings (ours, h5py's) and fixed-length ones (numpy bytes).
 private func readStringAttribute(_ attribute: hid_t, _ storedType: hid_t, _ site: HDF5Site, _ operation: String) throws -> String {
     if H5Tis_variable_str(storedType) > 0 {
-        let type = try site.check(attnlab_h5t_vlen_utf8_string(), operation)
-        defer { H5Tclose(type) }
-        var pointer: UnsafeMutablePointer<CChar>? = nil
-        try site.check(status: H5Aread(attribute, type, &pointer), operation)
-        defer { H5free_memory(pointer) }
-        return pointer.map { String(cString: $0) } ?? ""
+        return try site.using(attnlab_h5t_vlen_utf8_string(), close: H5Tclose, operation) { type in
+            var pointer: UnsafeMutablePointer<CChar>? = nil
+            try site.check(status: H5Aread(attribute, type, &pointer), operation)
+            defer { H5free_memory(pointer) }
+            return pointer.map { String(cString: $0) } ?? ""
+        }
     }
     let size = H5Tget_size(storedType)
-    let type = try site.check(attnlab_h5t_fixed_utf8_string(size), operation)
-    defer { H5Tclose(type) }
-    var bytes = [UInt8](repeating: 0, count: size)
-    try site.check(status: bytes.withUnsafeMutableBytes { H5Aread(attribute, type, $0.baseAddress) }, operation)
-    return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    guard size > 0, size <= 1 << 16 else {
+        throw site.error(operation, "the string attribute claims \(size) bytes; expected 1 to 65536")
+    }
+    return try site.using(attnlab_h5t_fixed_utf8_string(size), close: H5Tclose, operation) { type in
+        var bytes = [UInt8](repeating: 0, count: size)
+        try site.check(status: bytes.withUnsafeMutableBytes { H5Aread(attribute, type, $0.baseAddress) }, operation)
+        return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+    }
 }

@@ -11,9 +11,9 @@ public struct HDF5Dataset: HDF5Object {
         try HDF5Library.locked {
             let site = site()
             return try file.withObject(site, "read shape", expecting: H5I_DATASET) { dataset in
-                let space = try site.check(H5Dget_space(dataset), "read shape")
-                defer { H5Sclose(space) }
-                return try HDF5Space.shape(of: space, site, "read shape")
+                try site.using(H5Dget_space(dataset), close: H5Sclose, "read shape") { space in
+                    try HDF5Space.shape(of: space, site, "read shape")
+                }
             }
         }
     }
@@ -23,9 +23,9 @@ public struct HDF5Dataset: HDF5Object {
         try HDF5Library.locked {
             let site = site()
             return try file.withObject(site, "read element type", expecting: H5I_DATASET) { dataset in
-                let type = try site.check(H5Dget_type(dataset), "read element type")
-                defer { H5Tclose(type) }
-                return HDF5ElementType.matching(type)
+                try site.using(H5Dget_type(dataset), close: H5Tclose, "read element type") { type in
+                    HDF5ElementType.matching(type)
+                }
             }
         }
     }
@@ -35,9 +35,10 @@ public struct HDF5Dataset: HDF5Object {
         try HDF5Library.locked {
             let site = site()
             return try file.withObject(site, "read dataset", expecting: H5I_DATASET) { dataset in
-                let space = try site.check(H5Dget_space(dataset), "read dataset")
-                defer { H5Sclose(space) }
-                let shape = try HDF5Space.shape(of: space, site, "read dataset")
+                let shape = try site.using(H5Dget_space(dataset), close: H5Sclose, "read dataset") { space in
+                    try HDF5Space.shape(of: space, site, "read dataset")
+                }
+                try file.requirePlausibleSize(shape, elementSize: MemoryLayout<Element>.stride, site, "read dataset")
                 let values: [Element] = try readElements(count: shape.reduce(1, *), site, "read dataset") {
                     H5Dread(dataset, Element.hdf5ElementType.nativeType, attnlab_h5s_all(), attnlab_h5s_all(),
                             attnlab_h5p_default(), $0)
@@ -53,9 +54,9 @@ public struct HDF5Dataset: HDF5Object {
             let site = site()
             try file.requireDataWriteAllowed(site, "overwrite dataset")
             try file.withObject(site, "overwrite dataset", expecting: H5I_DATASET) { dataset in
-                let space = try site.check(H5Dget_space(dataset), "overwrite dataset")
-                defer { H5Sclose(space) }
-                let shape = try HDF5Space.shape(of: space, site, "overwrite dataset")
+                let shape = try site.using(H5Dget_space(dataset), close: H5Sclose, "overwrite dataset") { space in
+                    try HDF5Space.shape(of: space, site, "overwrite dataset")
+                }
                 guard shape.reduce(1, *) == values.count else {
                     throw site.error("overwrite dataset",
                                      "got \(values.count) values for a dataset of shape \(shape)")
@@ -80,13 +81,13 @@ extension HDF5Group {
         let target = resolve(name)
         try HDF5Library.locked {
             let site = site(target)
-            let space = try HDF5Space.create(shape: shape, site, "create dataset")
-            defer { H5Sclose(space) }
-            let dcpl = try site.check(attnlab_h5p_early_allocation_dcpl(), "create dataset")
-            defer { H5Pclose(dcpl) }
-            try createLink(site, "create dataset") { lcpl in
-                H5Dcreate2(file.id, target, Element.hdf5ElementType.nativeType, space, lcpl, dcpl,
-                           attnlab_h5p_default())
+            try site.using(try HDF5Space.create(shape: shape, site, "create dataset"), close: H5Sclose, "create dataset") { space in
+                try site.using(attnlab_h5p_early_allocation_dcpl(), close: H5Pclose, "create dataset") { dcpl in
+                    try createLink(site, "create dataset") { lcpl in
+                        H5Dcreate2(file.id, target, Element.hdf5ElementType.nativeType, space, lcpl, dcpl,
+                                   attnlab_h5p_default())
+                    }
+                }
             }
         }
         return HDF5Dataset(file: file, path: target)

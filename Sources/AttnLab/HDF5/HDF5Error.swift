@@ -37,7 +37,23 @@ struct HDF5Site {
         let reason = found != 0
             ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             : "the HDF5 library reported a failure without details"
-        return error(operation, reason)
+        return error(operation, Self.readable(reason))
+    }
+
+    /// HDF5's file drivers report OS failures as one long record ("file write failed: time = ...,
+    /// filename = ..., errno = 28, error message = 'No space left on device', buf = ...") that
+    /// spans lines and names the file as it was first opened; this keeps what a user acts on.
+    static func readable(_ reason: String) -> String {
+        guard let message = reason.range(of: "error message = '"),
+              let end = reason[message.upperBound...].firstIndex(of: "'") else {
+            return reason.replacingOccurrences(of: "\n", with: " ")
+        }
+        let what = reason.prefix { $0 != ":" }
+        var errnoText = ""
+        if let e = reason.range(of: "errno = ") {
+            errnoText = " (errno " + reason[e.upperBound...].prefix { $0.isNumber } + ")"
+        }
+        return "\(what): \(reason[message.upperBound..<end])\(errnoText)"
     }
 
     @discardableResult
@@ -48,5 +64,24 @@ struct HDF5Site {
 
     func check(status: herr_t, _ operation: String) throws {
         guard status >= 0 else { throw libraryError(operation) }
+    }
+
+    /// Runs `body` on a handle that `open` returns, then closes it with `close` and checks that
+    /// too. Closing a dataset writes its cached chunks, so a failed close is lost data (a full
+    /// disk shows up exactly there) and throws like any other failure. When `body` throws, its
+    /// error wins and the handle is still closed.
+    func using<Result>(
+        _ open: @autoclosure () throws -> hid_t, close: (hid_t) -> herr_t, _ operation: String,
+        _ body: (hid_t) throws -> Result
+    ) throws -> Result {
+        let handle = try check(open(), operation)
+        let result: Result
+        do { result = try body(handle) } catch {
+            _ = close(handle)
+            _ = attnlab_h5_take_error_message(nil, 0)
+            throw error
+        }
+        try check(status: close(handle), operation)
+        return result
     }
 }

@@ -67,9 +67,8 @@ public struct HDF5Group: HDF5Object {
         if file.objectExists(site.objectPath) {
             throw site.error(operation, "an object already exists at this path")
         }
-        let lcpl = try site.check(attnlab_h5p_intermediate_groups_lcpl(), operation)
-        defer { H5Pclose(lcpl) }
-        let object = try site.check(make(lcpl), operation)
-        H5Oclose(object)
+        try site.using(attnlab_h5p_intermediate_groups_lcpl(), close: H5Pclose, operation) { lcpl in
+            try site.using(make(lcpl), close: H5Oclose, operation) { _ in }
+        }
     }
 }

@@ -20,13 +20,13 @@ public struct HDF5StringDataset: HDF5Object {
                                  "\(bytes.count) UTF-8 bytes exceed the capacity of \(byteCapacity)")
             }
             try file.withObject(site, "write string", expecting: H5I_DATASET) { dataset in
-                let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "write string")
-                defer { H5Tclose(type) }
-                let padded = bytes + [UInt8](repeating: 0, count: byteCapacity - bytes.count)
-                let status = padded.withUnsafeBytes {
-                    H5Dwrite(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                try site.using(attnlab_h5t_fixed_utf8_string(byteCapacity), close: H5Tclose, "write string") { type in
+                    let padded = bytes + [UInt8](repeating: 0, count: byteCapacity - bytes.count)
+                    let status = padded.withUnsafeBytes {
+                        H5Dwrite(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                    }
+                    try site.check(status: status, "write string")
                 }
-                try site.check(status: status, "write string")
             }
         }
     }
@@ -35,14 +35,14 @@ public struct HDF5StringDataset: HDF5Object {
         try HDF5Library.locked {
             let site = site()
             return try file.withObject(site, "read string", expecting: H5I_DATASET) { dataset in
-                let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "read string")
-                defer { H5Tclose(type) }
-                var bytes = [UInt8](repeating: 0, count: byteCapacity)
-                let status = bytes.withUnsafeMutableBytes {
-                    H5Dread(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                try site.using(attnlab_h5t_fixed_utf8_string(byteCapacity), close: H5Tclose, "read string") { type in
+                    var bytes = [UInt8](repeating: 0, count: byteCapacity)
+                    let status = bytes.withUnsafeMutableBytes {
+                        H5Dread(dataset, type, attnlab_h5s_all(), attnlab_h5s_all(), attnlab_h5p_default(), $0.baseAddress)
+                    }
+                    try site.check(status: status, "read string")
+                    return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
                 }
-                try site.check(status: status, "read string")
-                return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
             }
         }
     }
@@ -57,14 +57,15 @@ extension HDF5Group {
             guard byteCapacity > 0 else {
                 throw site.error("create string dataset", "byte capacity must be positive")
             }
-            let type = try site.check(attnlab_h5t_fixed_utf8_string(byteCapacity), "create string dataset")
-            defer { H5Tclose(type) }
-            let space = try HDF5Space.create(shape: [], site, "create string dataset")
-            defer { H5Sclose(space) }
-            let dcpl = try site.check(attnlab_h5p_early_allocation_dcpl(), "create string dataset")
-            defer { H5Pclose(dcpl) }
-            try createLink(site, "create string dataset") { lcpl in
-                H5Dcreate2(file.id, target, type, space, lcpl, dcpl, attnlab_h5p_default())
+            let operation = "create string dataset"
+            try site.using(attnlab_h5t_fixed_utf8_string(byteCapacity), close: H5Tclose, operation) { type in
+                try site.using(try HDF5Space.create(shape: [], site, operation), close: H5Sclose, operation) { space in
+                    try site.using(attnlab_h5p_early_allocation_dcpl(), close: H5Pclose, operation) { dcpl in
+                        try createLink(site, operation) { lcpl in
+                            H5Dcreate2(file.id, target, type, space, lcpl, dcpl, attnlab_h5p_default())
+                        }
+                    }
+                }
             }
         }
         let dataset = HDF5StringDataset(file: file, path: target, byteCapacity: byteCapacity)
@@ -77,12 +78,13 @@ extension HDF5Group {
         let capacity = try HDF5Library.locked {
             let site = site(target)
             return try file.withObject(site, "open string dataset", expecting: H5I_DATASET) { dataset in
-                let type = try site.check(H5Dget_type(dataset), "open string dataset")
-                defer { H5Tclose(type) }
-                guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0 else {
-                    throw site.error("open string dataset", "the dataset does not hold a fixed-length string")
+                try site.using(H5Dget_type(dataset), close: H5Tclose, "open string dataset") { type in
+                    let size = H5Tget_size(type)
+                    guard H5Tget_class(type) == H5T_STRING, H5Tis_variable_str(type) == 0, size > 0, size <= 1 << 20 else {
+                        throw site.error("open string dataset", "the dataset does not hold a fixed-length string")
+                    }
+                    return size
                 }
-                return H5Tget_size(type)
             }
         }
         return HDF5StringDataset(file: file, path: target, byteCapacity: capacity)

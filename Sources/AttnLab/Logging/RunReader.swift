@@ -6,9 +6,22 @@ public final class RunReader {
     public let path: String
     let file: HDF5File
 
+    /// Opens a run file for reading.
+    ///
+    /// A file left by a killed writer opens in SWMR mode, where HDF5 does not check the file's
+    /// length; when no live run holds the file's lock, that check is done here, so a copy cut
+    /// short (even by one byte) is reported instead of read as if whole.
+    ///
+    /// - Throws: `HDF5Error` naming the file when it is missing, damaged or cut short.
     public init(path: String) throws {
         self.path = path
         file = try HDF5File.open(path: path, mode: .readOnly)
+        if file.mode == .swmrRead && RunFileLock.holder(of: path) == nil {
+            do { try file.verifyLength() } catch {
+                try? file.close()
+                throw error
+            }
+        }
     }
 
     init(path: String, file: HDF5File) { self.path = path; self.file = file }
@@ -28,11 +41,28 @@ public final class RunReader {
         return (s, Int(step))
     }
 
-    public func trainSteps() throws -> [Int] { try file.root.appendableDataset("train/step", of: Int64.self).readAll().map(Int.init) }
-    public func trainColumn(_ name: String) throws -> [Double] { try file.root.appendableDataset("train/" + name, of: Double.self).readAll() }
-    public func evalSteps() throws -> [Int] { try file.root.appendableDataset("eval/step", of: Int64.self).readAll().map(Int.init) }
+    /// Rows of a curve group: its shortest column. The writer appends `step` last, so rows
+    /// beyond the shortest column are ones a failed write or a kill left half-written.
+    private func rowCount(_ group: String, _ columns: [String]) throws -> Int {
+        try (["step"] + columns).map { try file.root.appendableDataset("\(group)/\($0)", of: Double.self).count() }.min() ?? 0
+    }
+
+    public func trainRowCount() throws -> Int { try rowCount("train", Array(RunLayout.trainColumns.dropFirst())) }
+    public func evalRowCount() throws -> Int { try rowCount("eval", try evalColumns()) }
+
+    public func trainSteps() throws -> [Int] {
+        Array(try file.root.appendableDataset("train/step", of: Int64.self).readAll().prefix(try trainRowCount()).map(Int.init))
+    }
+    public func trainColumn(_ name: String) throws -> [Double] {
+        Array(try file.root.appendableDataset("train/" + name, of: Double.self).readAll().prefix(try trainRowCount()))
+    }
+    public func evalSteps() throws -> [Int] {
+        Array(try file.root.appendableDataset("eval/step", of: Int64.self).readAll().prefix(try evalRowCount()).map(Int.init))
+    }
     public func evalColumns() throws -> [String] { try file.root.group("eval").childNames().filter { $0 != "step" }.sorted() }
-    public func evalColumn(_ name: String) throws -> [Double] { try file.root.appendableDataset("eval/" + name, of: Double.self).readAll() }
+    public func evalColumn(_ name: String) throws -> [Double] {
+        Array(try file.root.appendableDataset("eval/" + name, of: Double.self).readAll().prefix(try evalRowCount()))
+    }
 
     /// The last complete checkpoint, or nil when none was written (or weights were not saved).
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
@@ -86,9 +116,12 @@ extension RunWriter {
     /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
     /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
     /// resumes SWMR writing.
+    ///
+    /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
     public static func resume(
-        path: String, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
-    ) throws -> (RunWriter, CheckpointState) {
+        path: String, lock: RunFileLock, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
+    ) throws -> (writer: RunWriter, state: CheckpointState, evalAtCheckpoint: [Double]?) {
+        guard lock.runPath == path else { throw RunFileError("internal: resuming \(path) under the lock of \(lock.runPath)") }
         let file = try openForWriting(path)
         let reader = RunReader(path: path, file: file)
         let (state, slot) = try reader.checkpoint() ?? {
@@ -104,11 +137,13 @@ extension RunWriter {
         let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
         for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
+        let evalSteps = try reader.evalSteps()
+        let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
         try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
         try file.startSWMRWrite()
         let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
                                parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
-        return (writer, state)
+        return (writer, state, evalAtCheckpoint)
     }
 
     /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with
@@ -123,7 +158,17 @@ extension RunWriter {
             do { try p.run() } catch {
                 throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
             }
-            p.waitUntilExit()
+            // h5clear reads the file's metadata; on a damaged file it must not stall the resume.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while p.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+            if p.isRunning {
+                p.terminate()
+                p.waitUntilExit()
+                throw RunFileError("\(path) cannot be opened for writing: \(error); h5clear -s did not finish within 20 s (the file is probably damaged)")
+            }
+            guard p.terminationStatus != 127 else {
+                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
+            }
             guard p.terminationStatus == 0 else {
                 throw RunFileError("\(path) cannot be opened for writing: \(error) (h5clear -s also failed with status \(p.terminationStatus))")
             }

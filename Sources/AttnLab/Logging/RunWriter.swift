@@ -25,18 +25,57 @@ public final class RunWriter {
         self.parameterNames = parameterNames; self.flushInterval = flushSeconds; self.nextSlot = nextSlot
     }
 
-    /// Creates the file (never over an existing one) and lays it out.
+    /// Creates the file (never over an existing one) and lays it out. The caller holds the run's
+    /// `lock`.
+    ///
+    /// The file is built under a hidden temporary name in the same folder (`.<run>.h5.creating`)
+    /// and appears at `path` only once it is a complete SWMR file: a process killed at any moment
+    /// leaves either no file at `path` or one that opens, and a disk that fills up during
+    /// creation leaves nothing behind (the temporary file is removed).
+    ///
+    /// - Throws: `RunFileError` when `lock` is for another path or `path` exists; `HDF5Error` or
+    ///   the OS error when the file cannot be written.
     public static func create(
-        path: String, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
+        path: String, lock: RunFileLock, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
         parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool, flushSeconds: Double
     ) throws -> RunWriter {
-        try FileManager.default.createDirectory(
-            atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path, withIntermediateDirectories: true)
-        let file = try HDF5File.create(path: path, overwrite: false)
+        guard lock.runPath == path else { throw RunFileError("internal: writing \(path) under the lock of \(lock.runPath)") }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw RunFileError("\(path) already exists; nothing was written")
+        }
+        // Subprocesses (git) run before the file exists, not inside the window where it is made.
+        let gitCommit = AttnLabVersion.gitCommit()
+        let staging = folder.appendingPathComponent("." + URL(fileURLWithPath: path).lastPathComponent + ".creating").path
+        // Under the lock, a staging file can only be the leftover of a creation that was killed.
+        if unlink(staging) != 0 && errno != ENOENT {
+            throw RunFileError("cannot remove the leftover \(staging): \(String(cString: strerror(errno)))")
+        }
+        let file = try HDF5File.create(path: staging, overwrite: false)
+        do {
+            try layOut(file, metadata: metadata, gitCommit: gitCommit, model: model, contextLength: contextLength,
+                       parameters: parameters, evalColumns: evalColumns, saveWeights: saveWeights)
+            try file.startSWMRWrite()
+            try file.flush()
+            try file.publish(as: path)
+        } catch {
+            try? file.close()
+            unlink(staging)
+            throw RunFileError("cannot create \(path); nothing was left behind: \(error)")
+        }
+        return RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: saveWeights,
+                         parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0)
+    }
+
+    private static func layOut(
+        _ file: HDF5File, metadata: RunMetadata, gitCommit: String, model: ModelConfig, contextLength: Int,
+        parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool
+    ) throws {
         let root = file.root
         let attrs: [(String, HDF5AttributeValue)] = [
             ("format_version", .int(RunLayout.formatVersion)), ("attnlab_version", .string(AttnLabVersion.string)),
-            ("git_commit", .string(AttnLabVersion.gitCommit())), ("start_time", .string(ISO8601DateFormatter().string(from: Date()))),
+            ("git_commit", .string(gitCommit)), ("start_time", .string(ISO8601DateFormatter().string(from: Date()))),
             ("experiment", .string(metadata.experiment)), ("run", .string(metadata.runName)),
             ("config", .string(metadata.configTOML)), ("seed", .int(metadata.seed)),
             ("tokenizer", .string(metadata.tokenizer)), ("data", .string(metadata.dataDescription)),
@@ -74,9 +113,6 @@ public final class RunWriter {
                 }
             }
         }
-        try file.startSWMRWrite()
-        return RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: saveWeights,
-                         parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0)
     }
 
     /// Buffers a training step; writes and flushes when `flush_seconds` have passed.
@@ -95,24 +131,26 @@ public final class RunWriter {
         if (ContinuousClock.now - lastFlush).seconds >= flushInterval { try flush() }
     }
 
-    /// Writes buffered rows and flushes the file to disk.
+    /// Writes buffered rows and flushes the file to disk. The `step` column of each group is
+    /// appended last, so when a write fails part-way (a full disk) or the process dies in the
+    /// middle, the rows a reader counts (the shortest column, see `RunReader`) are complete.
     public func flush() throws {
         let root = file.root
         if !pendingTrain.isEmpty {
-            try root.appendableDataset("train/step", of: Int64.self).append(pendingTrain.map { Int64($0.step) })
             let cols: [[Double]] = [pendingTrain.map(\.loss), pendingTrain.map(\.lr), pendingTrain.map(\.gradNorm),
                                     pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed),
                                     pendingTrain.map(\.activationBytes), pendingTrain.map(\.peakRSSBytes)]
             for (name, values) in zip(RunLayout.trainColumns.dropFirst(), cols) {
                 try root.appendableDataset("train/" + name, of: Double.self).append(values)
             }
+            try root.appendableDataset("train/step", of: Int64.self).append(pendingTrain.map { Int64($0.step) })
             pendingTrain.removeAll()
         }
         if !pendingEval.isEmpty {
-            try root.appendableDataset("eval/step", of: Int64.self).append(pendingEval.map { Int64($0[0]) })
             for (i, name) in evalColumns.enumerated() {
                 try root.appendableDataset("eval/" + name, of: Double.self).append(pendingEval.map { $0[i + 1] })
             }
+            try root.appendableDataset("eval/step", of: Int64.self).append(pendingEval.map { Int64($0[0]) })
             pendingEval.removeAll()
         }
         try file.flush()
@@ -142,16 +180,28 @@ public final class RunWriter {
         nextSlot = 1 - slot
     }
 
+    /// Records how the run ended. The step goes to disk before the status, so a kill between
+    /// the two leaves the old status (`running`, which a sweep resumes), never a final status
+    /// with a stale step.
     public func setStatus(_ status: RunStatus, step: Int) throws {
         try flush()
-        try file.root.stringDataset(RunLayout.status).write(status.rawValue)
         try file.root.dataset(RunLayout.statusStep).overwrite([Int64(step)])
+        try file.flush()
+        try file.root.stringDataset(RunLayout.status).write(status.rawValue)
         try file.flush()
     }
 
     public func close() throws {
         try flush()
         try file.close()
+    }
+
+    /// Closes the file after a failed write without trying to write more: what reached the disk
+    /// at the last successful flush stays readable, as after a kill.
+    public func abandon() {
+        pendingTrain.removeAll()
+        pendingEval.removeAll()
+        try? file.close()
     }
 }
 

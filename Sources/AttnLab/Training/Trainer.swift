@@ -12,12 +12,26 @@ public struct RunOutcome: Sendable {
 }
 
 /// Trains one run of an experiment and records it in `path`. With `resume`, continues the run
-/// in that file from its last checkpoint; otherwise creates the file (never over an existing one).
-/// `afterStep` is called after every completed step (tests use it to interrupt at a chosen step).
+/// in that file from its last checkpoint; otherwise creates the file (never over an existing one,
+/// unless `replace`, which removes it first). `afterStep` is called after every completed step
+/// (tests use it to interrupt at a chosen step).
+///
+/// The run holds `RunFileLock` on `path` from before it looks at the file until it returns, so
+/// a second writer (another `run`, `--resume`, `--overwrite` or sweep child) is refused.
+///
+/// - Throws: `RunFileError` when the lock is held elsewhere or the file does not fit the run;
+///   a `RunFileError` naming the file, the cause and the step when writing fails mid-run (a
+///   full disk): the file then keeps everything up to its last successful flush and can be
+///   resumed once the cause is fixed.
 public func trainRun(
-    experiment: String, run: ExperimentRun, path: String, resume: Bool = false,
+    experiment: String, run: ExperimentRun, path: String, resume: Bool = false, replace: Bool = false,
     dataDirectory: String = "data", quiet: Bool = false, afterStep: ((Int) -> Void)? = nil
 ) throws -> RunOutcome {
+    let lock = try RunFileLock.acquire(for: path)
+    defer { lock.release() }
+    if replace && !resume && FileManager.default.fileExists(atPath: path) {
+        try FileManager.default.removeItem(atPath: path)
+    }
     let config = run.config
     try config.model.validate()
     Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
@@ -39,6 +53,7 @@ public func trainRun(
 
     let writer: RunWriter
     var startStep = 0, elapsedBefore = 0.0
+    var resumedEval: [Double] = []
     if resume {
         let stored = try RunReader(path: path)
         let storedConfig = try ExperimentConfig(resolvedTOML: try stored.configTOML, source: path)
@@ -46,8 +61,9 @@ public func trainRun(
         guard storedConfig == config else {
             throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now; compare `attnlab inspect \(path)` with `attnlab show \(experiment)`")
         }
-        let (w, state) = try RunWriter.resume(path: path, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
+        let (w, state, evalAtCheckpoint) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
         writer = w
+        resumedEval = evalAtCheckpoint ?? []
         startStep = state.step
         elapsedBefore = state.elapsed
         data.sampler.rng = SeededRandom(state: state.samplerState)
@@ -58,7 +74,7 @@ public func trainRun(
             tokenizer: data.tokenizer.serialized, dataDescription: data.description, threads: Parallel.workers,
             blasCore: blas.coreName, blasThreads: blas.threads)
         writer = try RunWriter.create(
-            path: path, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
+            path: path, lock: lock, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
             parameters: params, evalColumns: data.evalColumns, saveWeights: config.log.saveWeights,
             flushSeconds: config.log.flushSeconds)
     }
@@ -68,7 +84,9 @@ public func trainRun(
     let graph = Graph<Float>()
     let clock = ContinuousClock()
     let started = clock.now
-    var lastEval: [Double] = []
+    // A run killed after its final checkpoint resumes at its last step with nothing left to
+    // train; the evaluation stored at the checkpoint's step is its final one, not to be repeated.
+    var lastEval = resumedEval
     var tokensPerSecond = 0.0
     let tokensPerStep = config.train.batchSize * data.sampler.seqLen * config.train.gradAccum
     func elapsed() -> Double { elapsedBefore + (clock.now - started).seconds }
@@ -84,55 +102,60 @@ public func trainRun(
     }
 
     var step = startStep
-    while step < config.train.steps {
-        let t0 = clock.now
-        for p in params { p.zeroGrad() }
-        var lossSum = 0.0
-        var activationBytes = 0
-        for _ in 0..<config.train.gradAccum {
-            let batch = data.sampler.next()
-            let loss = model.loss(graph, ids: batch.inputs, targets: batch.targets, batch: batch.batchSize)
-            lossSum += Double(loss[flat: 0])
-            graph.backward(loss)
-            activationBytes = max(activationBytes, graph.pooledBytes)
-            graph.reset()
-        }
-        if config.train.gradAccum > 1 { scaleGradients(params, by: 1 / Double(config.train.gradAccum)) }
-        let loss = lossSum / Double(config.train.gradAccum)
-        let gradNorm = clipGradients(params, maxNorm: config.optimizer.clipGradNorm)
-        let lr = schedule.rate(at: step)
-        step += 1
-        if !loss.isFinite || !gradNorm.isFinite {
-            try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
-            if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
-            return try finish(.diverged, step)
-        }
-        optimizer.update(lr: lr)
-        tokensPerSecond = Double(tokensPerStep) / max((clock.now - t0).seconds, 1e-9)
-        let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed(),
-                                 activationBytes: Double(activationBytes), peakRSSBytes: peakResidentBytes())
-        try writer.log(record)
-        if !quiet { progress.step(record) }
-        if step % config.eval.every == 0 || step == config.train.steps {
-            lastEval = data.evaluate(model)
-            try writer.logEval(step: step, values: lastEval)
-            if !quiet {
-                let cols = zip(data.evalColumns, lastEval).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
-                progress.message("\(experiment)/\(run.name) eval @ \(step): \(cols)")
+    do {
+        while step < config.train.steps {
+            let t0 = clock.now
+            for p in params { p.zeroGrad() }
+            var lossSum = 0.0
+            var activationBytes = 0
+            for _ in 0..<config.train.gradAccum {
+                let batch = data.sampler.next()
+                let loss = model.loss(graph, ids: batch.inputs, targets: batch.targets, batch: batch.batchSize)
+                lossSum += Double(loss[flat: 0])
+                graph.backward(loss)
+                activationBytes = max(activationBytes, graph.pooledBytes)
+                graph.reset()
+            }
+            if config.train.gradAccum > 1 { scaleGradients(params, by: 1 / Double(config.train.gradAccum)) }
+            let loss = lossSum / Double(config.train.gradAccum)
+            let gradNorm = clipGradients(params, maxNorm: config.optimizer.clipGradNorm)
+            let lr = schedule.rate(at: step)
+            step += 1
+            if !loss.isFinite || !gradNorm.isFinite {
+                try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
+                if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
+                return try finish(.diverged, step)
+            }
+            optimizer.update(lr: lr)
+            tokensPerSecond = Double(tokensPerStep) / max((clock.now - t0).seconds, 1e-9)
+            let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed(),
+                                     activationBytes: Double(activationBytes), peakRSSBytes: peakResidentBytes())
+            try writer.log(record)
+            if !quiet { progress.step(record) }
+            if step % config.eval.every == 0 || step == config.train.steps {
+                lastEval = data.evaluate(model)
+                try writer.logEval(step: step, values: lastEval)
+                if !quiet {
+                    let cols = zip(data.evalColumns, lastEval).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
+                    progress.message("\(experiment)/\(run.name) eval @ \(step): \(cols)")
+                }
+            }
+            if config.log.checkpointEvery > 0 && step % config.log.checkpointEvery == 0 && step < config.train.steps { try checkpoint(step) }
+            afterStep?(step)
+            if StopRequest.isRequested && step < config.train.steps {
+                try checkpoint(step)
+                if !quiet { progress.message("\(experiment)/\(run.name): interrupted at step \(step); checkpoint written, resume with --resume \(path)") }
+                return try finish(.interrupted, step)
             }
         }
-        if config.log.checkpointEvery > 0 && step % config.log.checkpointEvery == 0 && step < config.train.steps { try checkpoint(step) }
-        afterStep?(step)
-        if StopRequest.isRequested && step < config.train.steps {
-            try checkpoint(step)
-            if !quiet { progress.message("\(experiment)/\(run.name): interrupted at step \(step); checkpoint written, resume with --resume \(path)") }
-            return try finish(.interrupted, step)
+        if lastEval.isEmpty {
+            lastEval = data.evaluate(model)
+            try writer.logEval(step: step, values: lastEval)
         }
+        try checkpoint(step)
+        return try finish(.finished, step)
+    } catch {
+        writer.abandon()
+        throw RunFileError("\(experiment)/\(run.name) stopped at step \(step) because writing its run file failed: \(error)\nThe file keeps every step up to its last successful write; fix the cause (e.g. free disk space), then continue with `attnlab run \(experiment) --resume \(path)`")
     }
-    if lastEval.isEmpty {
-        lastEval = data.evaluate(model)
-        try writer.logEval(step: step, values: lastEval)
-    }
-    try checkpoint(step)
-    return try finish(.finished, step)
 }
