@@ -21,6 +21,9 @@ public func runExperiment(
         selected = selected.filter { only.contains($0.name) }
     }
     if let resumePath {
+        if let holder = RunFileLock.holder(of: resumePath) {
+            throw RunFileError("\(resumePath) is being written by another attnlab process (\(holder)); one run file has one writer")
+        }
         let reader = try RunReader(path: resumePath)
         let (runName, expName, status) = (try reader.attribute("run"), try reader.attribute("experiment"), try reader.status().status)
         try reader.close()

@@ -19,6 +19,22 @@ public struct HDF5Error: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         "HDF5 \(operation) failed for '\(objectPath)' in file '\(filePath)': \(reason)"
     }
+
+    /// HDF5's file drivers report OS failures as one long record ("file write failed: time = ...,
+    /// filename = ..., errno = 28, error message = 'No space left on device', buf = ...") that
+    /// spans lines and names the file as it was first opened; this keeps what a user acts on.
+    public static func readableReason(_ reason: String) -> String {
+        guard let message = reason.range(of: "error message = '"),
+              let end = reason[message.upperBound...].firstIndex(of: "'") else {
+            return reason.replacingOccurrences(of: "\n", with: " ")
+        }
+        let what = reason.prefix { $0 != ":" }
+        var errnoText = ""
+        if let e = reason.range(of: "errno = ") {
+            errnoText = " (errno " + reason[e.upperBound...].prefix { $0.isNumber } + ")"
+        }
+        return "\(what): \(reason[message.upperBound..<end])\(errnoText)"
+    }
 }
 
 /// The file and object an operation is about; turns HDF5 status codes into `HDF5Error`s.
@@ -37,23 +53,7 @@ struct HDF5Site {
         let reason = found != 0
             ? String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             : "the HDF5 library reported a failure without details"
-        return error(operation, Self.readable(reason))
-    }
-
-    /// HDF5's file drivers report OS failures as one long record ("file write failed: time = ...,
-    /// filename = ..., errno = 28, error message = 'No space left on device', buf = ...") that
-    /// spans lines and names the file as it was first opened; this keeps what a user acts on.
-    static func readable(_ reason: String) -> String {
-        guard let message = reason.range(of: "error message = '"),
-              let end = reason[message.upperBound...].firstIndex(of: "'") else {
-            return reason.replacingOccurrences(of: "\n", with: " ")
-        }
-        let what = reason.prefix { $0 != ":" }
-        var errnoText = ""
-        if let e = reason.range(of: "errno = ") {
-            errnoText = " (errno " + reason[e.upperBound...].prefix { $0.isNumber } + ")"
-        }
-        return "\(what): \(reason[message.upperBound..<end])\(errnoText)"
+        return error(operation, HDF5Error.readableReason(reason))
     }
 
     @discardableResult
