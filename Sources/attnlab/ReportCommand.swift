@@ -25,5 +25,6 @@ struct ReportCommand: ParsableCommand {
         let paths = try writeExperimentReport(experiment: name, resultsDirectory: URL(fileURLWithPath: results), markdownPath: out, including: include)
         print(try String(contentsOfFile: paths.markdown, encoding: .utf8), terminator: "")
         print("\nreport: \(paths.markdown)\ndata:   \(paths.json)\nplots:  \(paths.lossPlot), \(paths.paretoPlot)")
+        try failIfUnreadable(paths.unreadable)
     }
 }

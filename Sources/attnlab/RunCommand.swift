@@ -35,7 +35,8 @@ struct RunCommand: ParsableCommand {
         }
         if resume == nil && only.isEmpty {
             let table = try writeExperimentSummary(experiment: experiment.name, resultsDirectory: resultsURL)
-            print("\ntable: \(table)")
+            print("\ntable: \(table.path)")
+            try failIfUnreadable(table.unreadable)
         }
     }
 }
@@ -48,8 +49,9 @@ struct SummaryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
 
     func run() throws {
-        let path = try writeExperimentSummary(experiment: name, resultsDirectory: URL(fileURLWithPath: results))
-        print(try String(contentsOfFile: path, encoding: .utf8), terminator: "")
-        print("\ntable: \(path)")
+        let table = try writeExperimentSummary(experiment: name, resultsDirectory: URL(fileURLWithPath: results))
+        print(try String(contentsOfFile: table.path, encoding: .utf8), terminator: "")
+        print("\ntable: \(table.path)")
+        try failIfUnreadable(table.unreadable)
     }
 }

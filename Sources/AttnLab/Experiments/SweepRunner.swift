@@ -165,7 +165,7 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
     let order = Dictionary(uniqueKeysWithValues: plan.enumerated().map { ($1.run, $0) })
     report.interrupted.sort { order[$0]! < order[$1]! }
     report.seconds = (clock.now - started).seconds
-    report.summaryPath = try? writeExperimentSummary(experiment: experiment.name, resultsDirectory: options.resultsDirectory)
+    report.summaryPath = (try? writeExperimentSummary(experiment: experiment.name, resultsDirectory: options.resultsDirectory))?.path
 
     out("")
     out("sweep \(experiment.name): \(report.finished.count) finished (\(report.resumed.count) resumed, \(report.restarted.count) restarted), "

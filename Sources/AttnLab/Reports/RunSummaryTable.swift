@@ -69,16 +69,14 @@ func grouped(_ n: Int) -> String {
     return String(out.reversed())
 }
 
-/// Reads every `*.h5` of `<results>/<experiment>/` and writes `summary.md` beside them.
-public func writeExperimentSummary(experiment: String, resultsDirectory: URL) throws -> String {
-    let dir = resultsDirectory.appendingPathComponent(experiment)
-    guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir.path) else {
-        throw RunFileError("\(dir.path): no such results folder; run `attnlab run \(experiment)` first")
+/// Reads every `*.h5` of `<results>/<experiment>/` and writes `summary.md` beside them. Files
+/// that cannot be read are left out, named in the table's note and returned.
+public func writeExperimentSummary(experiment: String, resultsDirectory: URL) throws -> (path: String, unreadable: [UnreadableRunFile]) {
+    let (runs, unreadable) = try readRunFolders([experiment], resultsDirectory: resultsDirectory, hint: "attnlab run") {
+        try RunSummary(path: $0)
     }
-    let files = names.filter { $0.hasSuffix(".h5") }.sorted()
-    guard !files.isEmpty else { throw RunFileError("\(dir.path): no .h5 run files") }
-    let runs = try files.map { try RunSummary(path: dir.appendingPathComponent($0).path) }
-    let out = dir.appendingPathComponent("summary.md").path
-    try summaryMarkdown(runs, title: "\(experiment): results").write(toFile: out, atomically: true, encoding: .utf8)
-    return out
+    let out = resultsDirectory.appendingPathComponent(experiment).appendingPathComponent("summary.md").path
+    try (summaryMarkdown(runs, title: "\(experiment): results") + unreadableNote(unreadable))
+        .write(toFile: out, atomically: true, encoding: .utf8)
+    return (out, unreadable)
 }
