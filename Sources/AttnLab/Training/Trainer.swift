@@ -13,6 +13,8 @@ public struct RunOutcome: Sendable {
 
 /// Trains one run of an experiment and records it in `path`. With `resume`, continues the run
 /// in that file from its last checkpoint; otherwise creates the file (never over an existing one).
+/// A run whose `MemoryEstimate` exceeds the available memory throws `MemoryEstimateError` before
+/// any data is loaded or file touched.
 /// `afterStep` is called after every completed step (tests use it to interrupt at a chosen step).
 public func trainRun(
     experiment: String, run: ExperimentRun, path: String, resume: Bool = false,
@@ -20,6 +22,7 @@ public func trainRun(
 ) throws -> RunOutcome {
     let config = run.config
     try config.model.validate()
+    try MemoryEstimate(config).requireFits("\(experiment)/\(run.name)", keys: MemoryEstimate.experimentKeys)
     Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
     // GEMMs too small to split run on OpenBLAS's own threads: keep those to the same count, or a
     // one-thread job would still occupy two cores (and OpenBLAS's idle threads spin).
