@@ -130,6 +130,29 @@ private let badConfigs: [BadConfig] = [
               keyPath: "data.mqar.num_kv_pairs", mentions: ["found 4611686018427387904"]),
     BadConfig("huge layer count in --set", ok, overrides: ["model.n_layers=9223372036854775807"],
               blamed: "--set", keyPath: "model.n_layers", mentions: ["expected an integer in [1, 1048576]"]),
+    // NUL characters would cut strings short in TOMLKit (C strings): every way one can be written.
+    BadConfig("NUL escape in a string", "description = \"before \\u0000 after\"\n",
+              keyPath: "description", mentions: ["NUL characters are not allowed", "\\u0000 escape at line 1, column 23"]),
+    BadConfig("long NUL escape in data.path", ok + "[data]\npath = \"x\\U00000000\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "\\U00000000 escape at line 3"]),
+    BadConfig("NUL escape in a multi-line string", ok + "[data]\npath = \"\"\"\nx\\u0000\"\"\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "line 4, column 2"]),
+    BadConfig("raw NUL byte in a string", ok + "[data]\npath = \"a\u{0}b\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "raw NUL byte at line 3"]),
+    BadConfig("raw NUL byte outside strings", ok + "\u{0}[train]\nsteps = -1\n",
+              keyPath: "line 2, column 1", mentions: ["NUL characters are not allowed", "raw NUL byte"]),
+    BadConfig("NUL escape in a key", ok + "\"k\\u0000ey\" = 1\n",
+              keyPath: "k\\u0000ey", mentions: ["NUL characters are not allowed in strings or keys"]),
+    BadConfig("NUL escape in a variant", ok + "[[variants]]\nname = \"v\"\nset = { \"data.path\" = \"a\\u0000\" }\n",
+              keyPath: "variants[0].set.data.path", mentions: ["NUL characters are not allowed"]),
+    BadConfig("NUL escape in a base file", ok + "base = \"parent\"\n", others: ["parent": "description = \"p\\u0000\"\n"],
+              blamed: "parent", keyPath: "description", mentions: ["NUL characters are not allowed"]),
+    BadConfig("NUL escape in --set", ok, overrides: ["data.path=\"a\\u0000\""],
+              blamed: "--set", keyPath: "data.path", mentions: ["NUL characters are not allowed", "\\u0000 escape"]),
+    BadConfig("NUL escape in an array in --set", ok, overrides: ["data.path=[\"\\U00000000\"]"],
+              blamed: "--set", keyPath: "data.path", mentions: ["NUL characters are not allowed"]),
+    BadConfig("raw NUL byte in --set", ok, overrides: ["description=a\u{0}b"],
+              blamed: "--set", keyPath: "description", mentions: ["NUL characters are not allowed", "raw NUL byte"]),
     BadConfig("TOML syntax error", ok + "[train\nsteps = 1\n",
               keyPath: "line 2", mentions: ["TOML syntax error"]),
 ]
@@ -301,6 +324,19 @@ private let badConfigs: [BadConfig] = [
         for text in bad.mentions {
             #expect(message.contains(text), "\(message)")
         }
+    }
+
+    /// Only basic strings have escapes: `\u0000` in a literal string, a comment or after an
+    /// escaped backslash is plain text and loads as written.
+    @Test func nulEscapeLookalikesLoadAsText() throws {
+        let folder = try ExperimentFolder([
+            "lit": "description = 'a \\u0000 b'\n# \\u0000 in a comment\n[data]\npath = '''x\\U00000000'''\n",
+            "esc": "description = \"a \\\\u0000 b\"\n",
+        ])
+        let lit = try folder.load("lit").runs[0].config
+        #expect(lit.description == "a \\u0000 b" && lit.data.path == "x\\U00000000")
+        #expect(try folder.load("esc").description == "a \\u0000 b")
+        #expect(try folder.load("esc", ["data.path=a\\u0000"]).runs[0].config.data.path == "a\\u0000", "a bare word is literal")
     }
 
     @Test func shippedExperimentsLoad() throws {
