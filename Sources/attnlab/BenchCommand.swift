@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
             Always run it from a release build.
             """)
 
-    @Option(help: "Comma-separated variants to time (mha,gqa,mqa,mla).") var kinds = "mha,gqa,mqa,mla"
+    @Option(help: "Comma-separated variants to time (mha,gqa,mqa,mla).") var kinds = AttentionKindList(AttentionKind.allCases)
     @Option(help: "Timed steps per variant (after 2 warm-up steps).") var steps = 5
     @Option(help: "Batch size.") var batch = 16
     @Option(help: "Sequence length.") var seqLen = 256
@@ -23,23 +23,38 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Layers.") var layers = 4
     @Option(help: "Query heads.") var heads = 8
 
-    func run() throws {
+    func validate() throws {
+        try checkOption("--steps", steps, in: 1...100_000)
+        let dimensions = 1...ModelConfig.dimensionLimit
+        for (option, value) in [("--batch", batch), ("--seq-len", seqLen), ("--d-model", dModel), ("--layers", layers), ("--heads", heads)] {
+            try checkOption(option, value, in: dimensions)
+        }
+        for kind in kinds.kinds {
+            do { try config(kind).validate() } catch {
+                throw ValidationError("--d-model \(dModel), --heads \(heads), --layers \(layers), --seq-len \(seqLen) do not give a valid \(kind.rawValue) model: \(error)")
+            }
+        }
+    }
+
+    /// The reference model with the options applied.
+    private func config(_ kind: AttentionKind) -> ModelConfig {
         var config = ModelConfig()
         config.dModel = dModel; config.nLayers = layers; config.maxSeqLen = seqLen
         config.mlpHidden = 683 * dModel / 256
         config.attention.nHeads = heads
-        let variants = try kinds.split(separator: ",").map { word -> AttentionKind in
-            guard let k = AttentionKind(rawValue: String(word)) else {
-                throw ValidationError("--kinds: unknown variant '\(word)'; expected some of mha, gqa, mqa, mla")
-            }
-            return k
+        config.attention.kind = kind
+        return config
+    }
+
+    func run() throws {
+        for kind in kinds.kinds {
+            try MemoryEstimate(model: config(kind), batchSize: batch, seqLen: seqLen).requireFits(keys: "--batch, --seq-len, --d-model, --layers")
         }
         let peak = try measureSgemmThroughput(size: 1024, warmups: 3, repetitions: 10).bestGFLOPS
         print("BLAS core \(openBLASCoreName()), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s, \(Parallel.workers) workers")
         print("variant  params      tokens/s   step s (median)   MFU")
-        for kind in variants {
-            config.attention.kind = kind
-            try config.validate()
+        for kind in kinds.kinds {
+            let config = config(kind)
             let r = measureTrainingThroughput(config: config, batch: batch, seqLen: seqLen, steps: steps)
             let median = r.stepSeconds.sorted()[r.stepSeconds.count / 2]
             let mfu = Double(config.trainingFLOPsPerToken(context: seqLen)) * r.tokensPerSecond / (peak * 1e9)

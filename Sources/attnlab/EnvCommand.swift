@@ -22,9 +22,12 @@ struct EnvCommand: ParsableCommand {
     @Flag(help: "Print the report as JSON.")
     var json = false
 
+    /// 8192: three float32 matrices of 256 MiB each.
+    static let largestGemm = 8192
+
     func validate() throws {
-        guard gemmSize >= 1 else { throw ValidationError("--gemm-size must be at least 1 (got \(gemmSize)).") }
-        guard repetitions >= 1 else { throw ValidationError("--repetitions must be at least 1 (got \(repetitions)).") }
+        try checkOption("--gemm-size", gemmSize, in: 1...Self.largestGemm)
+        try checkOption("--repetitions", repetitions, in: 1...100_000)
     }
 
     func run() throws {

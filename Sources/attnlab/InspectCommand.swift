@@ -34,13 +34,12 @@ struct EvalCommand: ParsableCommand {
         commandName: "eval", abstract: "Evaluate a run's checkpoint (loss, bits per byte/char) without training.")
     @Argument(help: "A run file with a checkpoint.") var file: String
     @Option(help: ArgumentHelp("Text file to evaluate on (default: the run's own data).", valueName: "path")) var data: String?
-    @Option(help: "Which split of the data: train or val.") var split = "val"
+    @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
     @Option(help: "Tokens to evaluate (0 = the whole split).") var tokens = 0
     @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
 
     func validate() throws {
-        guard ["train", "val"].contains(split) else { throw ValidationError("--split: expected train or val, found \(split)") }
-        guard tokens >= 0 else { throw ValidationError("--tokens: expected a count >= 0, found \(tokens)") }
+        try checkOption("--tokens", tokens, in: 0...Int.max)
     }
 
     func run() throws {
@@ -55,22 +54,22 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate", abstract: "Generate text from a run's checkpoint with a KV cache.")
     @Option(help: ArgumentHelp("A run file with a checkpoint.", valueName: "RUN.h5")) var checkpoint: String
     @Option(help: "Prompt text.") var prompt: String
-    @Option(help: "Tokens to generate.") var maxNewTokens = 200
+    @Option(help: "Tokens to generate (generation also stops at the model's max_seq_len).") var maxNewTokens = 200
     @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.8
     @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
     @Option(help: "Sampling seed.") var seed: UInt64 = 1
-    @Option(help: "MLA decoding: naive or absorbed.") var mlaMode = "absorbed"
+    @Option(help: "MLA decoding: naive or absorbed.") var mlaMode: MLADecodeMode = .absorbed
 
     func validate() throws {
-        guard MLADecodeMode(rawValue: mlaMode) != nil else { throw ValidationError("--mla-mode: expected naive or absorbed, found \(mlaMode)") }
-        guard temperature >= 0 else { throw ValidationError("--temperature: expected >= 0, found \(temperature)") }
-        guard maxNewTokens > 0 else { throw ValidationError("--max-new-tokens: expected > 0, found \(maxNewTokens)") }
+        try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
+        try checkOption("--temperature", temperature, temperature.isFinite && temperature >= 0, expected: "a finite number >= 0")
+        try checkOption("--top-k", topK, in: 0...Int.max)
     }
 
     func run() throws {
         let report = try generateFromCheckpoint(
             path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-            seed: seed, mode: MLADecodeMode(rawValue: mlaMode)!) { text in
+            seed: seed, mode: mlaMode) { text in
             FileHandle.standardOutput.write(text.data(using: .utf8)!)
         }
         print("")

@@ -16,7 +16,7 @@ struct KVCommand: ParsableCommand {
     var all = false
 
     @Option(help: "Ad-hoc attention kind: mha, gqa, mqa or mla.")
-    var kind: String?
+    var kind: AttentionKind?
 
     @Option(help: "Ad-hoc: number of layers.")
     var layers: Int?
@@ -57,24 +57,29 @@ struct KVCommand: ParsableCommand {
             throw ValidationError("\(stray.0) describes an ad-hoc model and needs --kind")
         }
         guard let kind else { return }
-        guard let parsed = AttentionKind(rawValue: kind) else {
-            throw ValidationError("--kind must be one of "
-                + AttentionKind.allCases.map(\.rawValue).joined(separator: ", ") + ", not \"\(kind)\"")
-        }
-        guard layers != nil, heads != nil else { throw ValidationError("--kind needs --layers and --heads") }
-        if parsed == .gqa, kvHeads == nil { throw ValidationError("--kind gqa needs --kv-heads") }
-        if parsed != .gqa, kvHeads != nil { throw ValidationError("--kv-heads applies only to --kind gqa") }
-        if parsed != .mla, kvLoraRank != nil || ropeDim != nil {
+        guard let layers, let heads else { throw ValidationError("--kind needs --layers and --heads") }
+        if kind == .gqa, kvHeads == nil { throw ValidationError("--kind gqa needs --kv-heads") }
+        if kind != .gqa, kvHeads != nil { throw ValidationError("--kv-heads applies only to --kind gqa") }
+        if kind != .mla, kvLoraRank != nil || ropeDim != nil {
             throw ValidationError("--kv-lora-rank and --rope-dim apply only to --kind mla")
         }
+        // The model limits, so the Table 1 products cannot overflow.
+        let dimensions = 1...ModelConfig.dimensionLimit
+        try checkOption("--layers", layers, in: dimensions)
+        try checkOption("--heads", heads, in: dimensions)
+        try checkOption("--head-dim", headDim, in: dimensions)
+        if let kvHeads { try checkOption("--kv-heads", kvHeads, in: 1...heads) }
+        if let kvLoraRank { try checkOption("--kv-lora-rank", kvLoraRank, in: dimensions) }
+        if let ropeDim { try checkOption("--rope-dim", ropeDim, in: 0...ModelConfig.dimensionLimit) }
+        try checkOption("--heads x --head-dim", heads * headDim, in: dimensions)
     }
 
     func run() throws {
         var models = try presets.map(KVPresets.named)
         if all { models += KVPresets.all }
-        if let kind, let layers, let heads, let parsed = AttentionKind(rawValue: kind) {
+        if let kind, let layers, let heads {
             models.append(try KVPresets.custom(
-                kind: parsed, layers: layers, heads: heads, kvHeads: kvHeads, headDim: headDim,
+                kind: kind, layers: layers, heads: heads, kvHeads: kvHeads, headDim: headDim,
                 kvLoraRank: kvLoraRank, ropeDim: ropeDim))
         }
         for name in experiment {

@@ -30,3 +30,37 @@ func failIfUnreadable(_ unreadable: [UnreadableRunFile]) throws {
     FileHandle.standardError.write(Data("error: the table was written without \(unreadable.count) unreadable run file\(unreadable.count == 1 ? "" : "s") (named above and in the table)\n".utf8))
     throw ExitCode(1)
 }
+
+/// Checks a numeric option in `validate()`: a usage error (exit code 64) naming the option,
+/// what it accepts and what was given, so no out-of-range value reaches the library.
+func checkOption<T: Comparable>(_ option: String, _ value: T, in range: ClosedRange<T>) throws {
+    try checkOption(option, value, range.contains(value), expected: "a value in [\(range.lowerBound), \(range.upperBound)]")
+}
+
+/// As above with any condition; `expected` says what the option accepts.
+func checkOption<T>(_ option: String, _ value: T, _ ok: Bool, expected: String) throws {
+    guard ok else { throw ValidationError("\(option): expected \(expected), found \(value)") }
+}
+
+// Enum-valued options parse into their library types, so a bad word is a usage error and no
+// command has to convert (or force-unwrap) a string later.
+extension AttentionKind: ExpressibleByArgument {}
+extension MLADecodeMode: ExpressibleByArgument {}
+extension EvaluationSplit: ExpressibleByArgument {}
+
+/// A comma-separated list of attention kinds, e.g. `mha,gqa,mqa,mla`.
+struct AttentionKindList: ExpressibleByArgument {
+    var kinds: [AttentionKind]
+
+    init(_ kinds: [AttentionKind]) { self.kinds = kinds }
+
+    init?(argument: String) {
+        let words = argument.split(separator: ",", omittingEmptySubsequences: false)
+        let kinds = words.compactMap { AttentionKind(rawValue: String($0)) }
+        guard !words.isEmpty, kinds.count == words.count else { return nil }
+        self.kinds = kinds
+    }
+
+    var defaultValueDescription: String { kinds.map(\.rawValue).joined(separator: ",") }
+    static var allValueStrings: [String] { AttentionKind.allCases.map(\.rawValue) }
+}

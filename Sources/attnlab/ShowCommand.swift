@@ -20,6 +20,7 @@ struct ShowCommand: ParsableCommand {
         for (i, run) in experiment.runs.enumerated() {
             if i > 0 { print("") }
             print("=== \(experiment.name)/\(run.name) ===")
+            print("# memory estimate: \(MemoryEstimate(run.config).summary)")
             print(run.resolvedTOML, terminator: "")
         }
     }

@@ -25,7 +25,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"
 
     func validate() throws {
-        guard jobs >= 1 else { throw ValidationError("--jobs must be at least 1, found \(jobs)") }
+        try checkOption("--jobs", jobs, in: 1...1024)
     }
 
     func run() throws {

@@ -43,3 +43,59 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: box.results.path))
     }
 }
+
+/// Every numeric (and enum) option is range-checked before the command runs: a usage error
+/// (exit code 64) naming the option, never a trap.
+@Suite struct CLIOptionRangeTests {
+    static let bad: [[String]] = [
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--top-k=-1"],
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--temperature", "nan"],
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--temperature", "inf"],
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--temperature=-0.5"],
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--max-new-tokens", "0"],
+        ["generate", "--checkpoint", "X", "--prompt", "hi", "--mla-mode", "fast"],
+        ["eval", "X", "--tokens=-1"],
+        ["eval", "X", "--split", "test"],
+        ["sweep", "x", "--jobs", "0"],
+        ["sweep", "x", "--jobs", "4611686018427387904"],
+        ["env", "--gemm-size", "0"],
+        ["env", "--gemm-size", "4611686018427387904"],
+        ["env", "--repetitions", "0"],
+        ["bench", "--steps", "0"],
+        ["bench", "--batch", "0"],
+        ["bench", "--seq-len", "4611686018427387904"],
+        ["bench", "--d-model", "4611686018427387904"],
+        ["bench", "--layers=-3"],
+        ["bench", "--heads", "3"],
+        ["bench", "--kinds", "mha,mlx"],
+        ["kv", "--kind", "mha", "--heads", "8", "--layers", "4611686018427387904"],
+        ["kv", "--kind", "gqa", "--layers", "2", "--heads", "4", "--kv-heads", "0"],
+        ["kv", "--kind", "mla", "--layers", "2", "--heads", "4", "--rope-dim=-2"],
+        ["kv", "--kind", "mha", "--layers", "2", "--heads", "1048576", "--head-dim", "1048576"],
+        ["kv", "--layers", "2", "--heads", "4", "--kind", "mlx"],
+        ["data", "info", "--val-fraction", "0.7"],
+        ["data", "info", "--val-fraction", "nan"],
+    ]
+
+    /// The last option of each call is the bad one.
+    @Test(arguments: bad)
+    func outOfRangeOptionIsAUsageError(args: [String]) throws {
+        let r = try CLITests().attnlab(args)
+        #expect(r.status == 64, "\(args): exit \(r.status)\n\(r.err)")
+        let option = try #require(args.last { $0.hasPrefix("--") }).split(separator: "=")[0]
+        #expect(r.err.contains(option), "\(r.err)")
+    }
+
+    @Test func showPrintsTheMemoryEstimateAndRunRefusesWhatCannotFit() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("big", kinds: ["mha"])
+        let show = try CLITests().attnlab(["show", "big", "--experiments", box.experiments.path])
+        #expect(show.status == 0 && show.out.contains("# memory estimate: ") && show.out.contains("GiB (weights"))
+        let r = try CLITests().attnlab(["run", "big", "--experiments", box.experiments.path, "--results", box.results.path]
+            + MemoryEstimateTests.huge.flatMap { ["--set", $0] })
+        #expect(r.status == 1)
+        #expect(r.err.contains("needs an estimated") && r.err.contains("of memory is available") && r.err.contains("train.batch_size"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: box.results.path))
+    }
+}

@@ -68,9 +68,9 @@ private let badConfigs: [BadConfig] = [
     BadConfig("unknown nested table", ok + "[model.attn]\nkind = \"mha\"\n",
               keyPath: "model.attn", mentions: ["unknown key", "attention"]),
     BadConfig("wrong type", ok + "[train]\nsteps = \"ten\"\n",
-              keyPath: "train.steps", mentions: ["expected an integer >= 1, found string \"ten\""]),
+              keyPath: "train.steps", mentions: ["expected an integer in [1, 2147483648], found string \"ten\""]),
     BadConfig("negative steps", ok + "[train]\nsteps = -5\n",
-              keyPath: "train.steps", mentions: ["expected an integer >= 1, found -5"]),
+              keyPath: "train.steps", mentions: ["expected an integer in [1, 2147483648], found -5"]),
     BadConfig("zero lr", ok + "[optimizer]\nlr = 0\n",
               keyPath: "optimizer.lr", mentions: ["expected a number > 0.0, found 0"]),
     BadConfig("beta1 of 1", ok + "[optimizer]\nbeta1 = 1.0\n",
@@ -82,7 +82,7 @@ private let badConfigs: [BadConfig] = [
     BadConfig("val_fraction out of range", ok + "[data]\nval_fraction = 0.7\n",
               keyPath: "data.val_fraction", mentions: ["expected a number in (0.0, 0.5], found 0.7"]),
     BadConfig("grad_accum zero", ok + "[train]\ngrad_accum = 0\n",
-              keyPath: "train.grad_accum", mentions: ["expected an integer >= 1, found 0"]),
+              keyPath: "train.grad_accum", mentions: ["expected an integer in [1, 1048576], found 0"]),
     BadConfig("seq_len above max_seq_len", ok + "[model]\nmax_seq_len = 64\n[data]\nseq_len = 128\n",
               keyPath: "data.seq_len", mentions: ["expected data.seq_len <= model.max_seq_len, found 128 > 64"]),
     BadConfig("too many MQAR pairs", ok + "[data.mqar]\nnum_kv_pairs = 20\n",
@@ -119,9 +119,40 @@ private let badConfigs: [BadConfig] = [
     BadConfig("unknown key in variant set", ok + "[[variants]]\nname = \"v\"\nset = { \"model.dmodel\" = 64 }\n",
               keyPath: "variants[0].set.model.dmodel", mentions: ["unknown key", "d_model"]),
     BadConfig("bad value in variant set", ok + "[[variants]]\nname = \"v\"\nset = { \"train.steps\" = 0 }\n",
-              keyPath: "variants[0].set.train.steps", mentions: ["expected an integer >= 1, found 0"]),
+              keyPath: "variants[0].set.train.steps", mentions: ["expected an integer in [1, 2147483648], found 0"]),
     BadConfig("unsafe variant name", ok + "[[variants]]\nname = \"a/b\"\n",
               keyPath: "variants[0].name", mentions: ["found \"a/b\""]),
+    BadConfig("huge d_model", ok + "[model]\nd_model = 4611686018427387904\n",
+              keyPath: "model.d_model", mentions: ["expected an integer in [1, 1048576], found 4611686018427387904"]),
+    BadConfig("huge batch size", ok + "[train]\nbatch_size = 9223372036854775807\n",
+              keyPath: "train.batch_size", mentions: ["found 9223372036854775807"]),
+    BadConfig("huge MQAR pairs", ok + "[data.mqar]\nnum_kv_pairs = 4611686018427387904\n",
+              keyPath: "data.mqar.num_kv_pairs", mentions: ["found 4611686018427387904"]),
+    BadConfig("huge layer count in --set", ok, overrides: ["model.n_layers=9223372036854775807"],
+              blamed: "--set", keyPath: "model.n_layers", mentions: ["expected an integer in [1, 1048576]"]),
+    // NUL characters would cut strings short in TOMLKit (C strings): every way one can be written.
+    BadConfig("NUL escape in a string", "description = \"before \\u0000 after\"\n",
+              keyPath: "description", mentions: ["NUL characters are not allowed", "\\u0000 escape at line 1, column 23"]),
+    BadConfig("long NUL escape in data.path", ok + "[data]\npath = \"x\\U00000000\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "\\U00000000 escape at line 3"]),
+    BadConfig("NUL escape in a multi-line string", ok + "[data]\npath = \"\"\"\nx\\u0000\"\"\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "line 4, column 2"]),
+    BadConfig("raw NUL byte in a string", ok + "[data]\npath = \"a\u{0}b\"\n",
+              keyPath: "data.path", mentions: ["NUL characters are not allowed", "raw NUL byte at line 3"]),
+    BadConfig("raw NUL byte outside strings", ok + "\u{0}[train]\nsteps = -1\n",
+              keyPath: "line 2, column 1", mentions: ["NUL characters are not allowed", "raw NUL byte"]),
+    BadConfig("NUL escape in a key", ok + "\"k\\u0000ey\" = 1\n",
+              keyPath: "k\\u0000ey", mentions: ["NUL characters are not allowed in strings or keys"]),
+    BadConfig("NUL escape in a variant", ok + "[[variants]]\nname = \"v\"\nset = { \"data.path\" = \"a\\u0000\" }\n",
+              keyPath: "variants[0].set.data.path", mentions: ["NUL characters are not allowed"]),
+    BadConfig("NUL escape in a base file", ok + "base = \"parent\"\n", others: ["parent": "description = \"p\\u0000\"\n"],
+              blamed: "parent", keyPath: "description", mentions: ["NUL characters are not allowed"]),
+    BadConfig("NUL escape in --set", ok, overrides: ["data.path=\"a\\u0000\""],
+              blamed: "--set", keyPath: "data.path", mentions: ["NUL characters are not allowed", "\\u0000 escape"]),
+    BadConfig("NUL escape in an array in --set", ok, overrides: ["data.path=[\"\\U00000000\"]"],
+              blamed: "--set", keyPath: "data.path", mentions: ["NUL characters are not allowed"]),
+    BadConfig("raw NUL byte in --set", ok, overrides: ["description=a\u{0}b"],
+              blamed: "--set", keyPath: "description", mentions: ["NUL characters are not allowed", "raw NUL byte"]),
     BadConfig("TOML syntax error", ok + "[train\nsteps = 1\n",
               keyPath: "line 2", mentions: ["TOML syntax error"]),
 ]
@@ -293,6 +324,19 @@ private let badConfigs: [BadConfig] = [
         for text in bad.mentions {
             #expect(message.contains(text), "\(message)")
         }
+    }
+
+    /// Only basic strings have escapes: `\u0000` in a literal string, a comment or after an
+    /// escaped backslash is plain text and loads as written.
+    @Test func nulEscapeLookalikesLoadAsText() throws {
+        let folder = try ExperimentFolder([
+            "lit": "description = 'a \\u0000 b'\n# \\u0000 in a comment\n[data]\npath = '''x\\U00000000'''\n",
+            "esc": "description = \"a \\\\u0000 b\"\n",
+        ])
+        let lit = try folder.load("lit").runs[0].config
+        #expect(lit.description == "a \\u0000 b" && lit.data.path == "x\\U00000000")
+        #expect(try folder.load("esc").description == "a \\u0000 b")
+        #expect(try folder.load("esc", ["data.path=a\\u0000"]).runs[0].config.data.path == "a\\u0000", "a bare word is literal")
     }
 
     @Test func shippedExperimentsLoad() throws {

@@ -5,12 +5,12 @@ import Testing
     /// Greedy generation with the cache must pick, at every step, the argmax of a full forward
     /// over everything so far: the cache changes the cost, never the text.
     @Test(arguments: [Variant.mha, .gqa, .mlaTrainOnly], MLADecodeMode.allCases)
-    func greedyCachedGenerationEqualsRecomputation(variant: Variant, mode: MLADecodeMode) {
+    func greedyCachedGenerationEqualsRecomputation(variant: Variant, mode: MLADecodeMode) throws {
         let config = variant.config()
         let model = DecoderLM<Double>(config, seed: 11)
         randomizeWeights(model, seed: 12)
         let prompt: [Int32] = [1, 5, 2]
-        var sampler = Sampler(temperature: 0)
+        var sampler = try Sampler(temperature: 0)
         var produced: [Int32] = []
         let report = generate(model: model, prompt: prompt, maxNewTokens: 6, sampler: &sampler, mode: mode) { produced.append($0) }
         #expect(report.generatedTokens == 6 && produced.count == 6)
@@ -26,15 +26,21 @@ import Testing
         #expect(report.cacheUsedBytes == (prompt.count + 5) * model.makeCache(batch: 1).elementsPerToken * 8)
     }
 
-    @Test func samplingIsSeededAndTopKRestricts() {
+    @Test func samplingIsSeededAndTopKRestricts() throws {
         let logits: [Float] = [0.1, 2.0, 1.9, -1, 0.5]
-        func draw(_ seed: UInt64, topK: Int) -> [Int32] {
-            var s = Sampler(temperature: 1, topK: topK, seed: seed)
+        func draw(_ seed: UInt64, topK: Int) throws -> [Int32] {
+            var s = try Sampler(temperature: 1, topK: topK, seed: seed)
             return logits.withUnsafeBufferPointer { p in (0..<200).map { _ in s.sample(p.baseAddress!, count: 5) } }
         }
-        #expect(draw(3, topK: 0) == draw(3, topK: 0))
-        #expect(draw(3, topK: 0) != draw(4, topK: 0))
-        #expect(Set(draw(5, topK: 2)) == [1, 2])
-        #expect(Set(draw(5, topK: 0)).count >= 4)
+        #expect(try draw(3, topK: 0) == draw(3, topK: 0))
+        #expect(try draw(3, topK: 0) != draw(4, topK: 0))
+        #expect(try Set(draw(5, topK: 2)) == [1, 2])
+        #expect(try Set(draw(5, topK: 0)).count >= 4)
+    }
+
+    /// Settings a user types (`--top-k`, `--temperature`) are errors when out of range, not traps.
+    @Test(arguments: [(1.0, -1), (-0.5, 0), (Double.nan, 0), (Double.infinity, 3), (-Double.infinity, 0)])
+    func outOfRangeSamplingSettingsThrow(temperature: Double, topK: Int) {
+        #expect(throws: SamplerError.self) { try Sampler(temperature: temperature, topK: topK) }
     }
 }

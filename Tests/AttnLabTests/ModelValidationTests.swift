@@ -40,6 +40,17 @@ import Testing
         (with(mla()) { $0.attention.vHeadDim = 0 }, "model.attention.v_head_dim", "0"),
         (with(mla()) { $0.attention.qLoraRank = 0; $0.attention.queryCompression = .always },
          "model.attention.query_compression", "always"),
+        // Sizes that would overflow Int arithmetic are range errors, not traps.
+        (with { $0.dModel = 4_611_686_018_427_387_904 }, "model.d_model", "4611686018427387904"),
+        (with { $0.vocabSize = Int.max }, "model.vocab_size", "\(Int.max)"),
+        (with { $0.nLayers = 1 << 40 }, "model.n_layers", "\(1 << 40)"),
+        (with { $0.maxSeqLen = Int.max }, "model.max_seq_len", "\(Int.max)"),
+        (with { $0.attention.headDim = 1 << 21 }, "model.attention.head_dim", "\(1 << 21)"),
+        (with(mla()) { $0.attention.kvLoraRank = Int.max }, "model.attention.kv_lora_rank", "\(Int.max)"),
+        (with(mla()) { $0.attention.qkNopeHeadDim = Int.max }, "model.attention.qk_nope_head_dim", "\(Int.max)"),
+        (with { $0.dModel = 1 << 20; $0.mlpHidden = 1 << 20; $0.nLayers = 1 << 20 }, "model.d_model", "parameters"),
+        (with { $0.dModel = 1 << 20; $0.nLayers = 1 << 20; $0.attention.nHeads = 1 << 20; $0.attention.headDim = 1 << 20; $0.mlpHidden = 1 },
+         "model.d_model", "more than"),
     ]
 
     @Test(arguments: broken)

@@ -7,25 +7,25 @@ enum ExperimentSchema {
         [
             .line("description", \.description),
 
-            .int("model.vocab_size", \.model.vocabSize, min: 1),
-            .int("model.d_model", \.model.dModel, min: 1),
-            .int("model.n_layers", \.model.nLayers, min: 1),
-            .int("model.mlp_hidden", \.model.mlpHidden, min: 1),
-            .int("model.max_seq_len", \.model.maxSeqLen, min: 1),
+            .int("model.vocab_size", \.model.vocabSize, min: 1, max: dim),
+            .int("model.d_model", \.model.dModel, min: 1, max: dim),
+            .int("model.n_layers", \.model.nLayers, min: 1, max: dim),
+            .int("model.mlp_hidden", \.model.mlpHidden, min: 1, max: dim),
+            .int("model.max_seq_len", \.model.maxSeqLen, min: 1, max: dim),
             .double("model.rope_base", \.model.ropeBase, above: 0),
             .choice("model.rope_style", \.model.ropeStyle),
             .bool("model.tie_embeddings", \.model.tieEmbeddings),
             .double("model.norm_eps", \.model.normEps, above: 0),
 
             .choice("model.attention.kind", \.model.attention.kind),
-            .int("model.attention.n_heads", \.model.attention.nHeads, min: 1),
-            .int("model.attention.n_kv_heads", \.model.attention.nKVHeads, min: 1),
-            .int("model.attention.head_dim", \.model.attention.headDim, min: 0),
-            .int("model.attention.kv_lora_rank", \.model.attention.kvLoraRank, min: 1),
-            .int("model.attention.q_lora_rank", \.model.attention.qLoraRank, min: 0),
-            .int("model.attention.qk_nope_head_dim", \.model.attention.qkNopeHeadDim, min: 1),
-            .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1),
-            .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1),
+            .int("model.attention.n_heads", \.model.attention.nHeads, min: 1, max: dim),
+            .int("model.attention.n_kv_heads", \.model.attention.nKVHeads, min: 1, max: dim),
+            .int("model.attention.head_dim", \.model.attention.headDim, min: 0, max: dim),
+            .int("model.attention.kv_lora_rank", \.model.attention.kvLoraRank, min: 1, max: dim),
+            .int("model.attention.q_lora_rank", \.model.attention.qLoraRank, min: 0, max: dim),
+            .int("model.attention.qk_nope_head_dim", \.model.attention.qkNopeHeadDim, min: 1, max: dim),
+            .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1, max: dim),
+            .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1, max: dim),
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
 
             .choice("data.source", \.data.source),
@@ -33,19 +33,19 @@ enum ExperimentSchema {
             .choice("data.tokenizer", \.data.tokenizer),
             .choice("data.token_format", \.data.tokenFormat),
             .double("data.val_fraction", \.data.valFraction, above: 0, atMost: 0.5),
-            .int("data.seq_len", \.data.seqLen, min: 1),
+            .int("data.seq_len", \.data.seqLen, min: 1, max: dim),
 
-            .int("data.mqar.vocab", \.data.mqar.vocab, min: 1),
-            .int("data.mqar.seq_len", \.data.mqar.seqLen, min: 1),
-            .int("data.mqar.num_kv_pairs", \.data.mqar.numKVPairs, min: 1),
-            .int("data.mqar.train_examples", \.data.mqar.trainExamples, min: 1),
-            .int("data.mqar.val_examples", \.data.mqar.valExamples, min: 1),
+            .int("data.mqar.vocab", \.data.mqar.vocab, min: 1, max: dim),
+            .int("data.mqar.seq_len", \.data.mqar.seqLen, min: 1, max: dim),
+            .int("data.mqar.num_kv_pairs", \.data.mqar.numKVPairs, min: 1, max: dim),
+            .int("data.mqar.train_examples", \.data.mqar.trainExamples, min: 1, max: exampleLimit),
+            .int("data.mqar.val_examples", \.data.mqar.valExamples, min: 1, max: exampleLimit),
 
-            .int("train.steps", \.train.steps, min: 1),
-            .int("train.batch_size", \.train.batchSize, min: 1),
-            .int("train.grad_accum", \.train.gradAccum, min: 1),
-            .int("train.seed", \.train.seed, min: 0),
-            .int("train.threads", \.train.threads, min: 0),
+            .int("train.steps", \.train.steps, min: 1, max: stepLimit),
+            .int("train.batch_size", \.train.batchSize, min: 1, max: dim),
+            .int("train.grad_accum", \.train.gradAccum, min: 1, max: dim),
+            .int("train.seed", \.train.seed, min: 0, max: Int.max),
+            .int("train.threads", \.train.threads, min: 0, max: threadLimit),
 
             .double("optimizer.lr", \.optimizer.lr, above: 0),
             .double("optimizer.beta1", \.optimizer.beta1, atLeast: 0, below: 1),
@@ -55,19 +55,26 @@ enum ExperimentSchema {
             .double("optimizer.clip_grad_norm", \.optimizer.clipGradNorm, atLeast: 0),
             .bool("optimizer.decay_norms_and_biases", \.optimizer.decayNormsAndBiases),
 
-            .int("schedule.warmup_steps", \.schedule.warmupSteps, min: 0),
+            .int("schedule.warmup_steps", \.schedule.warmupSteps, min: 0, max: stepLimit),
             .double("schedule.min_lr_ratio", \.schedule.minLRRatio, atLeast: 0, atMost: 1),
             .choice("schedule.kind", \.schedule.kind),
 
-            .int("eval.every", \.eval.every, min: 1),
-            .int("eval.batches", \.eval.batches, min: 1),
+            .int("eval.every", \.eval.every, min: 1, max: stepLimit),
+            .int("eval.batches", \.eval.batches, min: 1, max: dim),
 
-            .int("log.every", \.log.every, min: 1),
+            .int("log.every", \.log.every, min: 1, max: stepLimit),
             .double("log.flush_seconds", \.log.flushSeconds, above: 0),
-            .int("log.checkpoint_every", \.log.checkpointEvery, min: 0),
+            .int("log.checkpoint_every", \.log.checkpointEvery, min: 0, max: stepLimit),
             .bool("log.save_weights", \.log.saveWeights),
         ]
     }
+
+    /// Caps on integer keys (experiments/README.md lists them): model, data and batch dimensions
+    /// share the model's limit; step counts, example counts and threads have their own.
+    static let dim = ModelConfig.dimensionLimit
+    static let stepLimit = 1 << 31
+    static let exampleLimit = 1 << 24
+    static let threadLimit = 1024
 
     /// Top-level keys of an experiment file that are not config values.
     static let fileOnlyKeys = ["base", "variants", "grid"]

@@ -3,8 +3,12 @@ import TOMLKit
 
 /// Reading TOML text and `--set` arguments into layers of leaves.
 enum ExperimentParsing {
-    /// The top-level table of a TOML document, or an error naming `source` and the line.
+    /// The top-level table of a TOML document, or an error naming `source` and the line. NUL
+    /// characters (raw or escaped) are errors naming the key path: TOMLKit would cut the string
+    /// (or the document) short at them.
     static func parseDocument(_ text: String, source: String) throws -> [String: ExperimentValue] {
+        let nul = TOMLNulScan(text)
+        guard nul.hits.isEmpty else { throw ExperimentError(nul.messages(source: source)) }
         do {
             return ExperimentValue.dictionary(try TOMLTable(string: text))
         } catch let error as TOMLParseError {
@@ -46,6 +50,15 @@ enum ExperimentParsing {
         }
         let path = argument[..<eq].trimmingCharacters(in: .whitespaces)
         let raw = argument[argument.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        if argument.unicodeScalars.contains("\0") {
+            let at = path.unicodeScalars.contains("\0") ? "" : " " + path + ":"
+            throw ExperimentError("--set:\(at) NUL characters are not allowed in KEY=VALUE; found a raw NUL byte")
+        }
+        // Only TOML strings (quoted, or inside an array or table) have escapes; a bare word is literal.
+        if let first = raw.first, "\"[{".contains(first), let hit = TOMLNulScan("v = " + raw).hits.first {
+            throw ExperimentError(ExperimentOrigin(source: "--set", keyPath: path)
+                .message("NUL characters are not allowed in strings; found \(hit.found)"))
+        }
         let keyOK = !path.isEmpty && path.split(separator: ".", omittingEmptySubsequences: false).allSatisfy {
             !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }
         }

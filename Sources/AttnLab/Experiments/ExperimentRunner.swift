@@ -5,9 +5,11 @@ public func runFilePath(resultsDirectory: URL, experiment: String, run: String) 
     resultsDirectory.appendingPathComponent(experiment).appendingPathComponent(run + ".h5").path
 }
 
-/// Runs the runs of an experiment one after another. Every output path is checked before
-/// anything is trained: an existing file is an error unless `overwrite` (explicit) is set.
-/// With `resumePath`, only the run recorded in that file is continued.
+/// Runs the runs of an experiment one after another. Every output path and every run's memory
+/// estimate (`MemoryEstimate`) is checked before anything is trained or any file created: an
+/// existing file is an error unless `overwrite` (explicit) is set, and a run needing more memory
+/// than is available throws `MemoryEstimateError`. With `resumePath`, only the run recorded in
+/// that file is continued.
 public func runExperiment(
     _ experiment: Experiment, resultsDirectory: URL, overwrite: Bool = false, resumePath: String? = nil,
     only: [String] = [], dataDirectory: String = "data", quiet: Bool = false
@@ -31,8 +33,10 @@ public func runExperiment(
             throw RunFileError("\(resumePath) records run \(expName)/\(runName), which is not a run of \(experiment.name)")
         }
         guard status != .finished else { throw RunFileError("\(resumePath): run \(expName)/\(runName) already finished; nothing to resume") }
+        try requireMemory(experiment, [run])
         return [try trainRun(experiment: experiment.name, run: run, path: resumePath, resume: true, dataDirectory: dataDirectory, quiet: quiet)]
     }
+    try requireMemory(experiment, selected)
     let paths = selected.map { runFilePath(resultsDirectory: resultsDirectory, experiment: experiment.name, run: $0.name) }
     // Each run takes its file's lock when it starts; checking all of them first means a run held
     // by another process stops this command before anything is trained, not halfway through.
@@ -53,4 +57,13 @@ public func runExperiment(
         if outcome.status != .finished { break }
     }
     return outcomes
+}
+
+/// Refuses the experiment when any of `runs` is estimated to need more memory than is available.
+private func requireMemory(_ experiment: Experiment, _ runs: [ExperimentRun]) throws {
+    for run in runs {
+        try MemoryEstimate(run.config).requireFits(
+            "\(experiment.name)/\(run.name) (\(experiment.sourceFiles.first.map(ExperimentLoader.display) ?? experiment.name))",
+            keys: MemoryEstimate.experimentKeys)
+    }
 }

@@ -1,7 +1,8 @@
 /// The accepted type and range of one config key; `check` turns a TOML value into the value to
 /// store, or says what was expected.
 enum ExperimentFieldType {
-    case int(min: Int)
+    /// An integer in `min...max`.
+    case int(min: Int, max: Int)
     /// `lower`/`upper` bounds with inclusiveness; nil = unbounded.
     case double(lower: Double?, lowerInclusive: Bool, upper: Double?, upperInclusive: Bool)
     case bool
@@ -11,7 +12,7 @@ enum ExperimentFieldType {
 
     var expectation: String {
         switch self {
-        case .int(let min): return min == Int.min ? "an integer" : "an integer >= \(min)"
+        case .int(let min, let max): return max == Int.max ? "an integer >= \(min)" : "an integer in [\(min), \(max)]"
         case .double(let lo, let loIn, let hi, let hiIn):
             switch (lo, hi) {
             case (nil, nil): return "a number"
@@ -33,8 +34,8 @@ enum ExperimentFieldType {
         let fail = Result<ExperimentValue, ExperimentFieldMismatch>.failure(
             ExperimentFieldMismatch(expected: expectation, found: value.found))
         switch (self, value) {
-        case (.int(let min), .int(let i)):
-            return i >= min ? .success(value) : fail
+        case (.int(let min, let max), .int(let i)):
+            return i >= min && i <= max ? .success(value) : fail
         case (.double(let lo, let loIn, let hi, let hiIn), .int(let i)):
             let asDouble = ExperimentFieldType.double(lower: lo, lowerInclusive: loIn, upper: hi, upperInclusive: hiIn)
                 .check(.double(Double(i)))
@@ -82,8 +83,9 @@ struct ExperimentField {
     var table: String { path.split(separator: ".").dropLast().joined(separator: ".") }
     var key: String { String(path.split(separator: ".").last!) }
 
-    static func int(_ path: String, _ kp: WritableKeyPath<ExperimentConfig, Int>, min: Int) -> Self {
-        Self(path: path, type: .int(min: min), read: { .int($0[keyPath: kp]) }) { config, value in
+    /// `max` caps every count that enters size arithmetic, so later products cannot overflow.
+    static func int(_ path: String, _ kp: WritableKeyPath<ExperimentConfig, Int>, min: Int, max: Int) -> Self {
+        Self(path: path, type: .int(min: min, max: max), read: { .int($0[keyPath: kp]) }) { config, value in
             if case .int(let i) = value { config[keyPath: kp] = i }
         }
     }

@@ -24,6 +24,7 @@ extension ExperimentConfig {
         guard unknown.isEmpty else { throw ExperimentError(unknown) }
         let (config, errors) = ExperimentDecoder(fields: fields, defaultSource: source).decode(layer)
         guard errors.isEmpty else { throw ExperimentError(errors) }
+        do { try config.model.validate() } catch { throw ExperimentError("\(source): \(error)") }
         self = config
     }
 }

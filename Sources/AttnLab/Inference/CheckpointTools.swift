@@ -26,9 +26,15 @@ public struct EvaluationResult: CustomStringConvertible, Sendable {
     }
 }
 
+/// Which part of a corpus `evaluateCheckpoint` scores, split as in training (`data.val_fraction`).
+public enum EvaluationSplit: String, Sendable, CaseIterable {
+    case train, val
+}
+
 /// Mean next-token loss of a run's checkpoint over non-overlapping windows of the run's
 /// sequence length, on the run's own data or any text file its tokenizer can encode.
-public func evaluateCheckpoint(path: String, textPath: String?, split: String, maxTokens: Int, dataDirectory: String = "data") throws -> EvaluationResult {
+public func evaluateCheckpoint(path: String, textPath: String?, split: EvaluationSplit, maxTokens: Int, dataDirectory: String = "data") throws -> EvaluationResult {
+    guard maxTokens >= 0 else { throw RunFileError("--tokens: expected a count >= 0 (0 = the whole split), found \(maxTokens)") }
     let run = try LoadedRun(path: path)
     let config = run.config
     guard config.data.source != .mqar || textPath != nil else {
@@ -40,11 +46,11 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: String, m
         let bytes = try TextCorpus.file(textPath).bytes
         let ids = try run.tokenizer.encode(bytes)
         let cut = try TokenDataset.splitIndex(count: ids.count, valFraction: config.data.valFraction)
-        stream = split == "train" ? ids[..<cut] : ids[cut...]
+        stream = split == .train ? ids[..<cut] : ids[cut...]
         source = "\(textPath) (\(split) split)"
     } else {
         let all = try TokenDataset.text(try reloadCorpus(config, dataDirectory: dataDirectory), tokenizer: config.data.tokenizer.rawValue, valFraction: config.data.valFraction)
-        stream = split == "train" ? all.train : all.validation
+        stream = split == .train ? all.train : all.validation
         source = "the run's \(config.data.source.rawValue) corpus (\(split) split)"
     }
     let t = config.data.seqLen, window = t + 1
@@ -92,7 +98,7 @@ public func generateFromCheckpoint(
     let run = try LoadedRun(path: path)
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
     guard !ids.isEmpty else { throw RunFileError("--prompt: expected at least one token, found an empty prompt") }
-    var sampler = Sampler(temperature: temperature, topK: topK, seed: seed)
+    var sampler = try Sampler(temperature: temperature, topK: topK, seed: seed)
     let byteLevel = run.tokenizer.kind == "byte"
     var pending: [UInt8] = []
     emit(prompt)

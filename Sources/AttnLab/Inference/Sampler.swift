@@ -1,3 +1,5 @@
+import Foundation
+
 /// Next-token sampling from one row of logits: temperature 0 is greedy; top-k keeps the k most
 /// likely tokens (ties broken by lower id so the result is deterministic).
 public struct Sampler: Sendable {
@@ -5,9 +7,13 @@ public struct Sampler: Sendable {
     public var topK: Int
     private var rng: SeededRandom
 
-    public init(temperature: Double = 1, topK: Int = 0, seed: UInt64 = 0) {
-        precondition(temperature >= 0, "temperature must be >= 0")
-        precondition(topK >= 0, "top-k must be >= 0")
+    /// `temperature` must be finite and >= 0 and `topK` >= 0 (0 keeps every token); otherwise
+    /// throws `SamplerError` naming the setting.
+    public init(temperature: Double = 1, topK: Int = 0, seed: UInt64 = 0) throws {
+        guard temperature.isFinite, temperature >= 0 else {
+            throw SamplerError("temperature: expected a finite number >= 0, found \(temperature)")
+        }
+        guard topK >= 0 else { throw SamplerError("top-k: expected a count >= 0 (0 = all tokens), found \(topK)") }
         self.temperature = temperature; self.topK = topK
         rng = SeededRandom(seed: seed)
     }
@@ -30,4 +36,11 @@ public struct Sampler: Sendable {
         }
         return Int32(candidates.last!)
     }
+}
+
+/// A sampling setting out of range.
+public struct SamplerError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    public let description: String
+    init(_ description: String) { self.description = description }
+    public var errorDescription: String? { description }
 }

@@ -68,6 +68,10 @@ public final class RunReader {
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
         let meta = try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values
         guard meta.count == 8, meta[0] >= 0 else { return nil }
+        // xoshiro's all-zero state is a fixed point; only a damaged file holds it.
+        guard meta[3..<7].contains(where: { $0 != 0 }) else {
+            throw RunFileError("\(path): /\(RunLayout.checkpointMeta) holds an all-zero sampler state; the checkpoint is damaged")
+        }
         let elapsed = try file.root.dataset(RunLayout.checkpointElapsed).read(as: Double.self).values.first ?? 0
         let state = CheckpointState(step: Int(meta[1]), optimizerStep: Int(meta[2]),
                                     samplerState: meta[3..<7].map { UInt64(bitPattern: $0) }, elapsed: elapsed)

@@ -8,7 +8,8 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
         self.shape = shape
     }
 
-    public var count: Int { shape.reduce(1, *) }
+    /// Elements; `Int.max` when the product does not fit in an `Int`.
+    public var count: Int { SaturatingCount.product(shape).value }
     public var description: String { "\(name) \(shape)" }
 }
 
@@ -18,20 +19,33 @@ extension ModelConfig {
     /// The model implementation asserts it creates exactly this list.
     public var parameterSpecs: [ParameterSpec] {
         var specs = [ParameterSpec(name: "embed_tokens.weight", shape: [vocabSize, dModel])]
-        for i in 0..<nLayers {
-            let p = "layers.\(i)."
-            specs.append(ParameterSpec(name: p + "input_layernorm.weight", shape: [dModel]))
-            specs += attentionParameterSpecs(prefix: p + "self_attn.")
-            specs.append(ParameterSpec(name: p + "post_attention_layernorm.weight", shape: [dModel]))
-            specs.append(ParameterSpec(name: p + "mlp.gate_proj.weight", shape: [mlpHidden, dModel]))
-            specs.append(ParameterSpec(name: p + "mlp.up_proj.weight", shape: [mlpHidden, dModel]))
-            specs.append(ParameterSpec(name: p + "mlp.down_proj.weight", shape: [dModel, mlpHidden]))
+        for i in 0..<max(nLayers, 0) {
+            specs += layerParameterSpecs(prefix: "layers.\(i).")
         }
         specs.append(ParameterSpec(name: "norm.weight", shape: [dModel]))
         if !tieEmbeddings {
             specs.append(ParameterSpec(name: "lm_head.weight", shape: [vocabSize, dModel]))
         }
         return specs
+    }
+
+    /// One decoder block's tensors: input norm, attention, post-attention norm, MLP.
+    private func layerParameterSpecs(prefix p: String) -> [ParameterSpec] {
+        [ParameterSpec(name: p + "input_layernorm.weight", shape: [dModel])]
+            + attentionParameterSpecs(prefix: p + "self_attn.")
+            + [
+                ParameterSpec(name: p + "post_attention_layernorm.weight", shape: [dModel]),
+                ParameterSpec(name: p + "mlp.gate_proj.weight", shape: [mlpHidden, dModel]),
+                ParameterSpec(name: p + "mlp.up_proj.weight", shape: [mlpHidden, dModel]),
+                ParameterSpec(name: p + "mlp.down_proj.weight", shape: [dModel, mlpHidden]),
+            ]
+    }
+
+    /// Sum of the element counts of one block's tensors (all of them, or matrices only),
+    /// saturated: sizes are computed without building the per-layer list `nLayers` times.
+    private func layerElements(matricesOnly: Bool = false) -> SaturatingCount {
+        layerParameterSpecs(prefix: "").filter { !matricesOnly || $0.shape.count == 2 }
+            .reduce(0) { $0 + SaturatingCount($1.count) }
     }
 
     private func attentionParameterSpecs(prefix p: String) -> [ParameterSpec] {
@@ -68,54 +82,65 @@ extension ModelConfig {
         return specs
     }
 
-    public var parameterCount: Int { parameterSpecs.reduce(0) { $0 + $1.count } }
+    /// Trainable parameters (elements of `parameterSpecs`); `Int.max` when the count does not fit
+    /// in an `Int` (validation rejects such configs).
+    public var parameterCount: Int {
+        (SaturatingCount.product([vocabSize, dModel, tieEmbeddings ? 1 : 2]) + nonEmbeddingElements).value
+    }
 
     /// Total minus the token embedding and the untied output head (the "N" of 6N scaling laws).
-    public var nonEmbeddingParameterCount: Int {
-        parameterCount - vocabSize * dModel * (tieEmbeddings ? 1 : 2)
-    }
+    public var nonEmbeddingParameterCount: Int { nonEmbeddingElements.value }
+
+    /// The blocks plus the final norm.
+    private var nonEmbeddingElements: SaturatingCount { SaturatingCount(nLayers) * layerElements() + SaturatingCount(dModel) }
 
     /// The tensors of the model as served. An MLA train-only query bottleneck is linear, so
     /// inference multiplies it out into one dense `q_proj` [H*(d_nope+d_rope), d]; that is the
     /// q_lora_rank = 0 architecture. The fold grows the model when q_lora_rank is large relative
     /// to d and H*(d_nope+d_rope), and shrinks it otherwise.
-    public var inferenceParameterSpecs: [ParameterSpec] {
+    public var inferenceParameterSpecs: [ParameterSpec] { servedConfig.parameterSpecs }
+
+    public var inferenceParameterCount: Int { servedConfig.parameterCount }
+
+    /// The config as served: a train-only MLA query bottleneck folded (q_lora_rank 0).
+    private var servedConfig: ModelConfig {
         guard attention.kind == .mla, attention.queryCompression == .trainOnly, attention.qLoraRank > 0 else {
-            return parameterSpecs
+            return self
         }
         var folded = self
         folded.attention.qLoraRank = 0
-        return folded.parameterSpecs
+        return folded
     }
-
-    public var inferenceParameterCount: Int { inferenceParameterSpecs.reduce(0) { $0 + $1.count } }
 
     /// Elements one token adds to one layer's KV cache (DeepSeek-V2 Table 1).
     public var kvElementsPerTokenPerLayer: Int { attention.kvElementsPerTokenPerLayer(headDim: headDim) }
 
-    public var kvElementsPerToken: Int { kvElementsPerTokenPerLayer * nLayers }
+    public var kvElementsPerToken: Int { (SaturatingCount(kvElementsPerTokenPerLayer) * SaturatingCount(nLayers)).value }
 
     /// Weights multiplied once per token in training mode: every matrix except the embedding
-    /// lookup, plus the output projection, which reuses the embedding table when tied.
-    var matmulWeightsPerToken: Int {
-        let matrices = parameterSpecs.filter { $0.shape.count == 2 && $0.name != "embed_tokens.weight" }
-        let head = tieEmbeddings ? vocabSize * dModel : 0
-        return matrices.reduce(head) { $0 + $1.count }
+    /// lookup, plus the output projection (`lm_head`, or the embedding table when tied), both
+    /// vocab x d.
+    var matmulWeightsPerToken: SaturatingCount {
+        SaturatingCount(nLayers) * layerElements(matricesOnly: true) + SaturatingCount.product([vocabSize, dModel])
     }
 
     /// Forward FLOPs for one token attending to `context` positions: 2 per weight in each
     /// matmul, plus QK^T scores and the value mix (2·H·(d_qk + d_v)·context per layer).
     /// `context` is the full sequence length T, not halved for the causal mask, matching
-    /// nanoGPT's 12·L·H·Q·T term once tripled for training.
-    public func forwardFLOPsPerToken(context: Int) -> Int {
+    /// nanoGPT's 12·L·H·Q·T term once tripled for training. `Int.max` when the count does not fit
+    /// in an `Int`.
+    public func forwardFLOPsPerToken(context: Int) -> Int { forwardFLOPs(context: context).value }
+
+    private func forwardFLOPs(context: Int) -> SaturatingCount {
         let a = attention
-        let qk = a.kind == .mla ? a.qkNopeHeadDim + a.qkRopeHeadDim : headDim
-        let v = a.kind == .mla ? a.vHeadDim : headDim
-        return 2 * matmulWeightsPerToken + nLayers * 2 * a.nHeads * (qk + v) * context
+        let qk = a.kind == .mla ? SaturatingCount(a.qkNopeHeadDim) + SaturatingCount(a.qkRopeHeadDim) : SaturatingCount(headDim)
+        let v = SaturatingCount(a.kind == .mla ? a.vHeadDim : headDim)
+        return 2 * matmulWeightsPerToken + SaturatingCount.product([nLayers, 2, a.nHeads, context]) * (qk + v)
     }
 
-    /// Forward plus backward, the backward pass costing twice the forward (the "6N" rule).
-    public func trainingFLOPsPerToken(context: Int) -> Int { 3 * forwardFLOPsPerToken(context: context) }
+    /// Forward plus backward, the backward pass costing twice the forward (the "6N" rule);
+    /// `Int.max` when the count does not fit in an `Int`.
+    public func trainingFLOPsPerToken(context: Int) -> Int { (3 * forwardFLOPs(context: context)).value }
 }
 
 extension AttentionConfig {
@@ -123,6 +148,9 @@ extension AttentionConfig {
     /// kinds; the latent c_KV plus the shared RoPE key for MLA. `headDim` is the resolved
     /// width (`ModelConfig.headDim`), unused by MLA.
     public func kvElementsPerTokenPerLayer(headDim: Int) -> Int {
-        kind == .mla ? kvLoraRank + qkRopeHeadDim : 2 * effectiveKVHeads * headDim
+        let elements = kind == .mla
+            ? SaturatingCount(kvLoraRank) + SaturatingCount(qkRopeHeadDim)
+            : SaturatingCount.product([2, effectiveKVHeads, headDim])
+        return elements.value
     }
 }

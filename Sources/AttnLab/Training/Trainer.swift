@@ -18,6 +18,8 @@ public struct RunOutcome: Sendable {
 ///
 /// The run holds `RunFileLock` on `path` from before it looks at the file until it returns, so
 /// a second writer (another `run`, `--resume`, `--overwrite` or sweep child) is refused.
+/// A run whose `MemoryEstimate` exceeds the available memory throws `MemoryEstimateError` before
+/// any data is loaded or file touched.
 ///
 /// - Throws: `RunFileError` when the lock is held elsewhere or the file does not fit the run;
 ///   a `RunFileError` naming the file, the cause and the step when writing fails mid-run (a
@@ -27,13 +29,14 @@ public func trainRun(
     experiment: String, run: ExperimentRun, path: String, resume: Bool = false, replace: Bool = false,
     dataDirectory: String = "data", quiet: Bool = false, afterStep: ((Int) -> Void)? = nil
 ) throws -> RunOutcome {
+    let config = run.config
+    try config.model.validate()
+    try MemoryEstimate(config).requireFits("\(experiment)/\(run.name)", keys: MemoryEstimate.experimentKeys)
     let lock = try RunFileLock.acquire(for: path)
     defer { lock.release() }
     if replace && !resume && FileManager.default.fileExists(atPath: path) {
         try FileManager.default.removeItem(atPath: path)
     }
-    let config = run.config
-    try config.model.validate()
     Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
     // GEMMs too small to split run on OpenBLAS's own threads: keep those to the same count, or a
     // one-thread job would still occupy two cores (and OpenBLAS's idle threads spin).
