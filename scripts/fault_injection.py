@@ -282,7 +282,12 @@ def cmd_damage(args):
         say(f"unknown damage mode {mode}", False)
     with open(dst, "wb") as out:
         out.write(data)
-    print(f"{mode} ({n} -> {len(data)} bytes)")
+    # Superblock v2/v3 (the newest format): end-of-file address at bytes 28..36. A cut below it
+    # removes bytes the file itself says it holds, so the copy is damaged, not just shorter.
+    eof = ""
+    if len(data) >= 48 and data[:8] == b"\x89HDF\r\n\x1a\n" and data[8] in (2, 3):
+        eof = f", stored end of file {int.from_bytes(data[28:36], 'little')}"
+    print(f"{mode} ({n} -> {len(data)} bytes{eof})")
 
 
 # ---------------------------------------------------------------------------------------------
