@@ -172,7 +172,7 @@ def cmd_compare(args):
             elif a.tobytes() != b.tobytes():
                 rows = (a.view(np.uint8).reshape(len(a), -1) != b.view(np.uint8).reshape(len(b), -1)).any(axis=1)
                 i = int(np.nonzero(rows)[0][0])
-                problems.append(f"{group}/{c} differs (first at row {i}: {b[i]!r} vs {a[i]!r})")
+                problems.append(f"{group}/{c} differs (first at row {i}: {b[i].item()!r} vs reference {a[i].item()!r})")
         mr, ar = checkpoint_arrays(fr)
         mg, ag = checkpoint_arrays(fg)
         if ag is None:
