@@ -155,6 +155,13 @@ private let badConfigs: [BadConfig] = [
               blamed: "--set", keyPath: "description", mentions: ["NUL characters are not allowed", "raw NUL byte"]),
     BadConfig("TOML syntax error", ok + "[train\nsteps = 1\n",
               keyPath: "line 2", mentions: ["TOML syntax error"]),
+    // toml++ 3 aborts the process on these table headers (an assertion in parse_key).
+    BadConfig("triple bracket table header", ok + "[[[model.attention]\n",
+              keyPath: "line 2, column 3", mentions: ["TOML syntax error", "found '['"]),
+    BadConfig("table header starting with '='", ok + "  [ =a]\n",
+              keyPath: "line 2, column 5", mentions: ["TOML syntax error", "found '='"]),
+    BadConfig("array-of-tables header starting with '#'", ok + "[[#a]]\n",
+              keyPath: "line 2, column 3", mentions: ["TOML syntax error", "found '#'"]),
 ]
 
 @Suite struct ExperimentConfigTests {

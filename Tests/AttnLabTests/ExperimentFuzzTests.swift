@@ -25,6 +25,7 @@ import Testing
         "base = \"tiny\"", "base = \"\"", "[model.attention.kind]", "a.b.c.d = 1", "\"\" = 1", "[\"\"]", "[model]",
         "d_model = 1048576", "n_layers = 1048576", "vocab_size = 1048576", "[train]", "batch_size = 1048576",
         "\"grid.model.d_model\" = [1048576]", "variants = 3", "grid = 3", "[data.mqar]", "train_examples = 16777216",
+        "[[[model.attention]", "[=a]", "[.a]", "[[ {a}]]",
     ]
 
     /// Integers at and beyond the limits, drawn more often for `--set`.

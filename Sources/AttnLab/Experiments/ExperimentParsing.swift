@@ -5,10 +5,12 @@ import TOMLKit
 enum ExperimentParsing {
     /// The top-level table of a TOML document, or an error naming `source` and the line. NUL
     /// characters (raw or escaped) are errors naming the key path: TOMLKit would cut the string
-    /// (or the document) short at them.
+    /// (or the document) short at them; table headers toml++ would abort on are syntax errors.
     static func parseDocument(_ text: String, source: String) throws -> [String: ExperimentValue] {
-        let nul = TOMLNulScan(text)
-        guard nul.hits.isEmpty else { throw ExperimentError(nul.messages(source: source)) }
+        let scan = TOMLPreScan(text)
+        // Headers first: naming a NUL's key path parses the document again.
+        guard scan.badHeaders.isEmpty else { throw ExperimentError(scan.headerMessages(source: source)) }
+        guard scan.hits.isEmpty else { throw ExperimentError(scan.messages(source: source)) }
         do {
             return ExperimentValue.dictionary(try TOMLTable(string: text))
         } catch let error as TOMLParseError {
@@ -55,7 +57,7 @@ enum ExperimentParsing {
             throw ExperimentError("--set:\(at) NUL characters are not allowed in KEY=VALUE; found a raw NUL byte")
         }
         // Only TOML strings (quoted, or inside an array or table) have escapes; a bare word is literal.
-        if let first = raw.first, "\"[{".contains(first), let hit = TOMLNulScan("v = " + raw).hits.first {
+        if let first = raw.first, "\"[{".contains(first), let hit = TOMLPreScan("v = " + raw).hits.first {
             throw ExperimentError(ExperimentOrigin(source: "--set", keyPath: path)
                 .message("NUL characters are not allowed in strings; found \(hit.found)"))
         }

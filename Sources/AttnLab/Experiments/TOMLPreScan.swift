@@ -1,11 +1,15 @@
 import TOMLKit
 
-/// The NUL characters of a TOML document, found before TOMLKit parses it. TOMLKit is built on
-/// toml++ and passes the document, keys and strings through C strings, so a NUL would silently
-/// cut them short: a raw NUL byte ends the document there, and the escapes `\u0000` and
-/// `\U00000000` in basic and multi-line basic strings (values or quoted keys) end the string.
-/// Literal strings (`'...'`) have no escapes, so `'\u0000'` is six harmless characters.
-struct TOMLNulScan {
+/// What a TOML document must be checked for before TOMLKit parses it, found in one pass:
+///
+/// - NUL characters. TOMLKit is built on toml++ and passes the document, keys and strings
+///   through C strings, so a NUL would silently cut them short: a raw NUL byte ends the document
+///   there, and the escapes `\u0000` and `\U00000000` in basic and multi-line basic strings
+///   (values or quoted keys) end the string. Literal strings (`'...'`) have no escapes, so
+///   `'\u0000'` is six harmless characters.
+/// - Table headers whose first key does not start with a key character or a quote (`[[[a]]]`,
+///   `[=a]`, `[.a]`, `[#a]`): toml++ 3 assumes it does and aborts the process on an assertion.
+struct TOMLPreScan {
     /// One NUL: where it is and how it was written.
     struct Hit {
         let line: Int
@@ -22,6 +26,8 @@ struct TOMLNulScan {
     enum Context { case basicString, literalString, elsewhere }
 
     let hits: [Hit]
+    /// Table headers toml++ would abort on: line, column and the offending character.
+    let badHeaders: [(line: Int, column: Int, found: Unicode.Scalar)]
     private let scalars: [Unicode.Scalar]
     /// Every scalar the document holds, raw or escaped; sentinels must avoid them.
     private let used: Set<UInt32>
@@ -31,6 +37,8 @@ struct TOMLNulScan {
     init(_ text: String) {
         let s = Array(text.unicodeScalars)
         var hits: [Hit] = []
+        var badHeaders: [(line: Int, column: Int, found: Unicode.Scalar)] = []
+        var atLineStart = true
         var used = Set<UInt32>()
         var state = State.outside
         var (i, line, lineStart) = (0, 1, 0)
@@ -47,9 +55,19 @@ struct TOMLNulScan {
                 if state == .comment || state == .basic || state == .literal { state = .outside }
                 line += 1
                 lineStart = i + 1
+                atLineStart = true
                 i += 1
                 continue
             }
+            if state == .outside && atLineStart && c == "[" {
+                var j = i + 1
+                if j < s.count && s[j] == "[" { j += 1 }
+                while j < s.count && (s[j] == " " || s[j] == "\t") { j += 1 }
+                if j < s.count && !Self.startsKey(s[j]) && s[j] != "\n" && s[j] != "\r" {
+                    badHeaders.append((line, j - lineStart + 1, s[j]))
+                }
+            }
+            if c != " " && c != "\t" { atLineStart = false }
             let context: Context
             switch state {
             case .basic, .multiLineBasic: context = .basicString
@@ -114,8 +132,22 @@ struct TOMLNulScan {
             i += 1
         }
         self.hits = hits
+        self.badHeaders = badHeaders
         self.scalars = s
         self.used = used
+    }
+
+    /// A bare key character (A-Z a-z 0-9 _ -) or a string delimiter: what a key must start with.
+    static func startsKey(_ c: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c)
+            || c == "_" || c == "-" || c == "\"" || c == "'"
+    }
+
+    /// One message per table header toml++ cannot parse, naming `source`, line and column.
+    func headerMessages(source: String) -> [String] {
+        badHeaders.map {
+            "\(source): line \($0.line), column \($0.column): TOML syntax error: a table header's key must start with a letter, digit, _, - or a quote; found '\($0.found.escaped(asASCII: true))'"
+        }
     }
 
     /// One message per NUL, naming `source`, the key path where it can be found (the value or
@@ -151,7 +183,8 @@ struct TOMLNulScan {
             next = hit.range.upperBound
         }
         text.append(contentsOf: scalars[next...])
-        guard let table = try? TOMLTable(string: String(text)) else { return [:] }
+        // toml++ aborts on the headers `badHeaders` lists, so with any of them there is no re-parse.
+        guard badHeaders.isEmpty, let table = try? TOMLTable(string: String(text)) else { return [:] }
         var paths: [Int: String] = [:]
         let sentinels = base..<(base + UInt32(hits.count))
         /// Records `path` for every sentinel in `s`; returns `s` with them shown as `\u0000`.
