@@ -41,10 +41,21 @@ public final class RunReader {
         return (s, Int(step))
     }
 
-    /// Rows of a curve group: its shortest column. The writer appends `step` last, so rows
-    /// beyond the shortest column are ones a failed write or a kill left half-written.
+    /// Rows of a curve group: the shortest column, and within it the rows up to the first step
+    /// that does not increase. The writer appends `step` last, so rows beyond the shortest column
+    /// are ones a kill or a failed write left half-written; a failed write can also leave the
+    /// `step` column extended but unwritten (zeros), and steps start at 1 and only grow.
     private func rowCount(_ group: String, _ columns: [String]) throws -> Int {
-        try (["step"] + columns).map { try file.root.appendableDataset("\(group)/\($0)", of: Double.self).count() }.min() ?? 0
+        let shortest = try (["step"] + columns).map { try file.root.appendableDataset("\(group)/\($0)", of: Double.self).count() }.min() ?? 0
+        let steps = try file.root.appendableDataset("\(group)/step", of: Int64.self).readAll().prefix(shortest)
+        var previous: Int64 = group == "eval" ? -1 : 0
+        var rows = 0
+        for step in steps {
+            guard step > previous else { break }
+            previous = step
+            rows += 1
+        }
+        return rows
     }
 
     public func trainRowCount() throws -> Int { try rowCount("train", Array(RunLayout.trainColumns.dropFirst())) }

@@ -132,29 +132,43 @@ public final class RunWriter {
     }
 
     /// Writes buffered rows and flushes the file to disk. The `step` column of each group is
-    /// appended last, so when a write fails part-way (a full disk) or the process dies in the
-    /// middle, the rows a reader counts (the shortest column, see `RunReader`) are complete.
+    /// appended last, so when the process dies in the middle, the rows a reader counts (see
+    /// `RunReader.trainRowCount`) are complete. When a write fails (a full disk), every column of
+    /// the group is cut back to its length before this flush, as far as HDF5 still can, so the
+    /// file does not keep half a row either.
     public func flush() throws {
         let root = file.root
         if !pendingTrain.isEmpty {
             let cols: [[Double]] = [pendingTrain.map(\.loss), pendingTrain.map(\.lr), pendingTrain.map(\.gradNorm),
                                     pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed),
                                     pendingTrain.map(\.activationBytes), pendingTrain.map(\.peakRSSBytes)]
-            for (name, values) in zip(RunLayout.trainColumns.dropFirst(), cols) {
-                try root.appendableDataset("train/" + name, of: Double.self).append(values)
-            }
-            try root.appendableDataset("train/step", of: Int64.self).append(pendingTrain.map { Int64($0.step) })
+            try appendRows("train", Array(RunLayout.trainColumns.dropFirst()), cols, steps: pendingTrain.map { Int64($0.step) })
             pendingTrain.removeAll()
         }
         if !pendingEval.isEmpty {
-            for (i, name) in evalColumns.enumerated() {
-                try root.appendableDataset("eval/" + name, of: Double.self).append(pendingEval.map { $0[i + 1] })
-            }
-            try root.appendableDataset("eval/step", of: Int64.self).append(pendingEval.map { Int64($0[0]) })
+            let cols = evalColumns.indices.map { i in pendingEval.map { $0[i + 1] } }
+            try appendRows("eval", evalColumns, cols, steps: pendingEval.map { Int64($0[0]) })
             pendingEval.removeAll()
         }
         try file.flush()
         lastFlush = .now
+    }
+
+    /// Appends one block of rows to a curve group: the value columns, then `step`.
+    private func appendRows(_ group: String, _ names: [String], _ columns: [[Double]], steps: [Int64]) throws {
+        let root = file.root
+        let stepColumn = try root.appendableDataset(group + "/step", of: Int64.self)
+        let before = try stepColumn.count()
+        do {
+            for (name, values) in zip(names, columns) {
+                try root.appendableDataset(group + "/" + name, of: Double.self).append(values)
+            }
+            try stepColumn.append(steps)
+        } catch {
+            for name in names { try? root.appendableDataset(group + "/" + name, of: Double.self).truncate(to: before) }
+            try? stepColumn.truncate(to: before)
+            throw error
+        }
     }
 
     /// Writes parameters and optimiser moments into the free slot, flushes, then marks the slot
