@@ -18,11 +18,40 @@ struct RunCommand: ParsableCommand {
     @Option(name: .customLong("run"), help: "Train only this run (repeatable).") var only: [String] = []
     @Option(help: ArgumentHelp("Continue the interrupted run recorded in this file.", valueName: "RUN.h5")) var resume: String?
     @Flag(help: "Replace existing result files of the selected runs.") var overwrite = false
+    @Option(help: ArgumentHelp("With --index: train one line of a manifest written by `attnlab sweep NAME --manifest`.", valueName: "file"))
+    var manifest: String?
+    @Option(help: "With --manifest: the line to train (from 0); skipped if finished, resumed if interrupted.") var index: Int?
     @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"
 
+    func validate() throws {
+        if let index { try checkOption("--index", index, in: 0...100_000_000) }
+        if (manifest == nil) != (index == nil) { throw ValidationError(manifest == nil ? "--index needs --manifest" : "--manifest needs --index") }
+        if manifest != nil {
+            let other = [(!only.isEmpty, "--run"), (resume != nil, "--resume"), (overwrite, "--overwrite")].filter(\.0).map(\.1)
+            if let first = other.first { throw ValidationError("--manifest cannot be combined with \(first): the manifest line names the run and decides whether it resumes") }
+        }
+    }
+
     func run() throws {
+        if let manifest, let index {
+            StopRequest.install()
+            let line = ManifestRun(manifestPath: manifest, index: index, experiment: name, experimentsDirectory: experiments.url,
+                                   resultsDirectory: URL(fileURLWithPath: results), dataDirectory: dataDir, extraOverrides: overrides.values)
+            // Unbuffered, so in a batch log these lines stay in order with the training progress on stderr.
+            func say(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+            let result = try line.perform(out: say)
+            switch result {
+            case .finished: say("finished")
+            case .skipped: say("skipped: already finished")
+            case .interrupted: say("interrupted: run the line again to resume")
+            case .diverged(let step): say("diverged at step \(step); not retried")
+            case .failed(let reason): FileHandle.standardError.write(Data("error: \(reason)\n".utf8))
+            }
+            if result.exitCode != 0 { throw ExitCode(result.exitCode) }
+            return
+        }
         let experiment = try loadExperiment(name: name, directory: experiments.url, overrides: overrides.values)
         StopRequest.install()
         let resultsURL = URL(fileURLWithPath: results)

@@ -48,6 +48,16 @@ extension AttentionKind: ExpressibleByArgument {}
 extension MLADecodeMode: ExpressibleByArgument {}
 extension EvaluationSplit: ExpressibleByArgument {}
 
+extension SlurmTimeLimit: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension SlurmMemory: ExpressibleByArgument {
+    public init?(argument: String) { self.init(argument) }
+    public var defaultValueDescription: String { description }
+}
+
 /// A comma-separated list of attention kinds, e.g. `mha,gqa,mqa,mla`.
 struct AttentionKindList: ExpressibleByArgument {
     var kinds: [AttentionKind]

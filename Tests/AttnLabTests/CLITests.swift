@@ -75,6 +75,19 @@ import Testing
         ["kv", "--layers", "2", "--heads", "4", "--kind", "mlx"],
         ["data", "info", "--val-fraction", "0.7"],
         ["data", "info", "--val-fraction", "nan"],
+        ["sweep", "x", "--slurm", "--pack", "0"],
+        ["sweep", "x", "--slurm", "--array-limit", "0"],
+        ["sweep", "x", "--slurm", "--cpus-per-task", "4611686018427387904"],
+        ["sweep", "x", "--slurm", "--time", "1:61:00"],
+        ["sweep", "x", "--slurm", "--mem", "0G"],
+        ["sweep", "x", "--slurm", "--partition", "a b"],
+        ["sweep", "x", "--pack", "2"],
+        ["sweep", "x", "--status", "--submit"],
+        ["sweep", "x", "--status", "--manifest", "m", "--slurm"],
+        ["sweep", "x", "--jobs", "2", "--status"],
+        ["run", "x", "--manifest", "m", "--index=-1"],
+        ["run", "x", "--index", "0"],
+        ["run", "x", "--manifest", "m", "--index", "0", "--overwrite"],
     ]
 
     /// The last option of each call is the bad one.

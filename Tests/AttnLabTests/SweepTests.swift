@@ -89,6 +89,15 @@ import Testing
 private struct SweepCLI {
     let exe: URL, box: TrainingSandbox
 
+    /// A sandbox with experiment `experiment` (see `TrainingSandbox.experiment`) and the CLI on it;
+    /// the caller removes the sandbox.
+    static func inSandbox(experiment: String, kinds: [String]) throws -> (SweepCLI, TrainingSandbox) {
+        let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
+        let box = try TrainingSandbox()
+        try box.experiment(experiment, "", kinds: kinds)
+        return (SweepCLI(exe: exe, box: box), box)
+    }
+
     func start(_ args: [String]) throws -> (Process, URL) {
         let out = box.root.appendingPathComponent("out-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: out.path, contents: nil)
@@ -114,6 +123,19 @@ private struct SweepCLI {
         let (p, out) = try start(args)
         p.waitUntilExit()
         return (p.terminationStatus, try String(contentsOf: out, encoding: .utf8))
+    }
+
+    /// Starts `args`, sends Ctrl-C once the run file `path` has logged `steps` steps and waits for
+    /// the exit; returns the exit code and the file's status then.
+    func interrupt(_ args: [String], afterSteps steps: Int, of path: String) throws -> (code: Int32, status: RunStatus, step: Int) {
+        let (victim, _) = try start(args)
+        #expect(waitForSteps([path], steps))
+        kill(victim.processIdentifier, SIGINT)
+        victim.waitUntilExit()
+        let reader = try RunReader(path: path)
+        defer { try? reader.close() }
+        let (status, step) = try reader.status()
+        return (victim.terminationStatus, status, step)
     }
 
     /// Waits until every file has logged at least `steps` steps (false after 120 s).
@@ -188,15 +210,8 @@ extension SweepTests {
         try FileManager.default.removeItem(atPath: box.path("sw", "gqa"))
         let reference = box.root.appendingPathComponent("mqa-reference.h5").path
         try FileManager.default.moveItem(atPath: box.path("sw", "mqa"), toPath: reference)
-        let (victim, _) = try cli.start(["run", "sw", "--run", "mqa", "--set", "train.threads=\(threads)"] + sets)
-        #expect(cli.waitForSteps([box.path("sw", "mqa")], 12))
-        kill(victim.processIdentifier, SIGINT)
-        victim.waitUntilExit()
-        #expect(victim.terminationStatus == 130)
-        let stopped = try RunReader(path: box.path("sw", "mqa"))
-        let stoppedAt = try stopped.status()
-        #expect(stoppedAt.status == .interrupted && stoppedAt.step < 120)
-        try stopped.close()
+        let stoppedAt = try cli.interrupt(["run", "sw", "--run", "mqa", "--set", "train.threads=\(threads)"] + sets, afterSteps: 12, of: box.path("sw", "mqa"))
+        #expect(stoppedAt.code == 130 && stoppedAt.status == .interrupted && stoppedAt.step < 120)
 
         let (code4, out4) = try cli.run(["sweep", "sw", "--jobs", "2"] + sets)
         #expect(code4 == 0, "\(out4)")
@@ -246,5 +261,75 @@ extension SweepTests {
             #expect(try aside.status().status == .interrupted)
             try aside.close()
         }
+    }
+}
+
+extension SweepTests {
+    /// `attnlab run NAME --manifest FILE --index I` is idempotent: a finished line is skipped, an
+    /// interrupted one resumes from its checkpoint, a changed config or a bad index is refused,
+    /// and a failure is recorded for `--status`.
+    @Test func manifestLinesAreIdempotentAndFailuresAreRecorded() throws {
+        let (cli, box) = try SweepCLI.inSandbox(experiment: "mf", kinds: ["mha", "mqa"])
+        defer { box.remove() }
+        let sets = ["--set", "train.steps=120", "--set", "log.checkpoint_every=20", "--set", "eval.every=60"]
+        let manifest = box.root.appendingPathComponent("mf.tsv").path
+
+        let (c0, o0) = try cli.run(["sweep", "mf", "--manifest", manifest] + sets)
+        #expect(c0 == 0 && o0.contains("2 of 2 runs to do"), "\(o0)")
+        let parsed = try RunManifest(contentsOf: manifest)
+        #expect(parsed.experiment == "mf" && parsed.entries.map(\.run) == ["mha", "mqa"])
+        #expect(parsed.overrides == ["train.steps=120", "log.checkpoint_every=20", "eval.every=60"])
+
+        // The manifest carries the overrides: no --set needed to run a line.
+        let (c1, o1) = try cli.run(["run", "mf", "--manifest", manifest, "--index", "0"])
+        #expect(c1 == 0 && o1.contains("mf/mha: train") && o1.contains("finished"), "\(o1)")
+        #expect(try RunReader(path: box.path("mf", "mha")).status() == (.finished, 120))
+        let first = try mtime(box.path("mf", "mha"))
+        let (c2, o2) = try cli.run(["run", "mf", "--manifest", manifest, "--index", "0"])
+        #expect(c2 == 0 && o2.contains("skip (finished)"), "\(o2)")
+        #expect(try mtime(box.path("mf", "mha")) == first)
+
+        // Interrupt line 1 after some steps; running the line again resumes it.
+        let at = try cli.interrupt(["run", "mf", "--manifest", manifest, "--index", "1"], afterSteps: 12, of: box.path("mf", "mqa"))
+        #expect(at.code == 130 && at.status == .interrupted && at.step < 120)
+        let (c3, o3) = try cli.run(["run", "mf", "--manifest", manifest, "--index", "1"])
+        #expect(c3 == 0 && o3.contains("mf/mqa: resume from the checkpoint at step \(at.step)"), "\(o3)")
+        #expect(try RunReader(path: box.path("mf", "mqa")).status() == (.finished, 120))
+
+        // Everything done: a new manifest is empty.
+        let (c4, o4) = try cli.run(["sweep", "mf", "--manifest", manifest] + sets)
+        #expect(c4 == 0 && o4.contains("0 of 2 runs to do; left out: 2 finished"), "\(o4)")
+        #expect(try RunManifest(contentsOf: manifest).entries.isEmpty)
+
+        // A config that no longer matches the manifest's hash, and an index beyond it.
+        let stale = box.root.appendingPathComponent("stale.tsv").path
+        try RunManifest(experiment: "mf", overrides: parsed.overrides, entries: parsed.entries).write(to: stale)
+        let (c5, o5) = try cli.run(["run", "mf", "--manifest", stale, "--index", "0", "--set", "train.steps=121"])
+        #expect(c5 == 1 && o5.contains("changed since") && o5.contains("write a new manifest"), "\(o5)")
+        let (c6, o6) = try cli.run(["run", "mf", "--manifest", stale, "--index", "2"])
+        #expect(c6 == 1 && o6.contains("has 2 lines"), "\(o6)")
+        // Threads are chosen where a line runs: another train.threads is the same run.
+        let (c7, o7) = try cli.run(["run", "mf", "--manifest", stale, "--index", "0", "--set", "train.threads=1"])
+        #expect(c7 == 0 && o7.contains("skip (finished)"), "\(o7)")
+
+        // A run whose data file is missing fails before its HDF5 file exists; the failure record
+        // makes --status show it as failed, and a later success removes the record.
+        let missing = box.root.appendingPathComponent("later.txt").path
+        let bad = sets + ["--set", "data.path=\(missing)"]
+        let badManifest = box.root.appendingPathComponent("bad.tsv").path
+        try box.experiment("mfbad", "", kinds: ["mha"])
+        #expect(try cli.run(["sweep", "mfbad", "--manifest", badManifest] + bad).0 == 0)
+        let (c8, o8) = try cli.run(["run", "mfbad", "--manifest", badManifest, "--index", "0"])
+        #expect(c8 == 1 && o8.contains(missing), "\(o8)")
+        #expect(!FileManager.default.fileExists(atPath: box.path("mfbad", "mha")))
+        #expect(RunFailureRecord.read(runPath: box.path("mfbad", "mha"))?.reason.contains(missing) == true)
+        let (c9, o9) = try cli.run(["sweep", "mfbad", "--status"] + bad)
+        #expect(c9 == 0 && o9.contains("mfbad: 1 run: 1 failed") && o9.contains(missing), "\(o9)")
+        try FileManager.default.copyItem(at: box.corpus, to: URL(fileURLWithPath: missing))
+        let (c10, o10) = try cli.run(["run", "mfbad", "--manifest", badManifest, "--index", "0"])
+        #expect(c10 == 0, "\(o10)")
+        #expect(RunFailureRecord.read(runPath: box.path("mfbad", "mha")) == nil)
+        let (_, o11) = try cli.run(["sweep", "mfbad", "--status"] + bad)
+        #expect(o11.contains("mfbad: 1 run: 1 finished"), "\(o11)")
     }
 }

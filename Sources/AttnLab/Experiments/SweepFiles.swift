@@ -17,6 +17,19 @@ public func sweepFileState(path: String, config: ExperimentConfig) -> SweepFileS
     }
 }
 
+/// The plan for every run of `experiment` from the files in `<results>/<experiment>/`: each
+/// file's state (`sweepFileState`) decided by `planSweep`. Shared by the sweep, the run manifest
+/// and `attnlab run --manifest`, so they all skip, resume and restart by the same rules.
+public func planExperimentRuns(_ experiment: Experiment, resultsDirectory: URL, only: Set<String>? = nil) -> [SweepPlanEntry] {
+    let folder = resultsDirectory.appendingPathComponent(experiment.name)
+    let selected = experiment.runs.filter { only?.contains($0.name) ?? true }
+    let runs = selected.map { (name: $0.name, path: runFilePath(resultsDirectory: resultsDirectory, experiment: experiment.name, run: $0.name)) }
+    var states: [String: SweepFileState] = [:]
+    for (run, r) in zip(selected, runs) { states[r.path] = sweepFileState(path: r.path, config: run.config) }
+    let existing = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+    return planSweep(runs: runs, states: states, existingNames: existing)
+}
+
 /// Renames a run file that cannot be resumed to `asideName` in the same folder. Never replaces
 /// an existing file: `rename(2)` would, so the destination is checked with `link(2)`, which fails
 /// when it exists, and the original name is unlinked only after the link succeeded. Holds the

@@ -41,11 +41,7 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
     let experiment = try loadExperiment(name: options.experiment, directory: options.experimentsDirectory, overrides: options.overrides)
     let folder = options.resultsDirectory.appendingPathComponent(experiment.name)
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let runs = experiment.runs.map { (name: $0.name, path: runFilePath(resultsDirectory: options.resultsDirectory, experiment: experiment.name, run: $0.name)) }
-    var states: [String: SweepFileState] = [:]
-    for (run, r) in zip(experiment.runs, runs) { states[r.path] = sweepFileState(path: r.path, config: run.config) }
-    let existing = Set((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-    let plan = planSweep(runs: runs, states: states, existingNames: existing)
+    let plan = planExperimentRuns(experiment, resultsDirectory: options.resultsDirectory)
     var report = SweepReport(plan: plan)
 
     let userThreads = overridesSetThreads(options.overrides)
@@ -99,6 +95,7 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
         default:
             if !userThreads { args += ["--set", "train.threads=\(threads)"] }
         }
+        RunFailureRecord.remove(runPath: e.path)
         let log = folder.appendingPathComponent(e.run + ".log").path
         appendLine(log, "=== \(Date()) attnlab sweep: \(([options.executable] + args).joined(separator: " "))")
         let child = try SweepChild.spawn(executable: options.executable, arguments: args, environment: environment, logPath: log)
@@ -124,7 +121,10 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
             out("done   \(pad(r.entry.run))  interrupted at step \(summary!.step)  \(took)")
         default:
             let why = "exit code \(code)" + (lastLine(log).map { ": \($0)" } ?? "") + " (log \(log))"
-            if code == 130 { report.interrupted.append(r.entry.run) } else { report.failed.append((r.entry.run, why)) }
+            if code == 130 { report.interrupted.append(r.entry.run) } else {
+                report.failed.append((r.entry.run, why))
+                try? RunFailureRecord(runPath: r.entry.path, reason: why).write()
+            }
             out("done   \(pad(r.entry.run))  \(code == 130 ? "stopped" : "failed"), \(why)  \(took)")
         }
         done += 1
