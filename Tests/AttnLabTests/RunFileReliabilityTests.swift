@@ -180,6 +180,26 @@ import Testing
         #expect(try r2.trainColumn("grad_norm").count == 3)
     }
 
+    /// A child process started while a file is open does not inherit HDF5's descriptor (and its
+    /// lock): the file reopens for writing while the child still runs.
+    @Test func childProcessesDoNotInheritOpenFiles() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let path = box.root.appendingPathComponent("open.h5").path
+        let file = try HDF5File.create(path: path)
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        child.arguments = ["30"]
+        try child.run()
+        defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
+        try file.close()
+        let again = try HDF5File.open(path: path, mode: .readWrite)
+        try again.close()
+        let fds = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.processIdentifier)/fd")
+        let inherited = fds.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.processIdentifier)/fd/\($0)") }
+        #expect(!inherited.contains(path), "the child holds \(path)")
+    }
+
     /// HDF5's file drivers report an OS error as one multi-line record; the message keeps what a
     /// user acts on.
     @Test func osErrorsFromHDF5AreReadable() {

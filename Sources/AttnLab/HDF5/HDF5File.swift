@@ -31,6 +31,25 @@ public final class HDF5File {
         self.id = id
     }
 
+    /// Wraps a freshly opened file id, first marking HDF5's file descriptor close-on-exec. HDF5
+    /// opens files without `O_CLOEXEC` and holds a `flock` on them; a child process started while
+    /// the file is open (git, h5clear, a sweep's runs, another test's subprocess) would inherit
+    /// the descriptor and, with it, the lock, so the file could not be reopened until the child
+    /// exits ("unable to lock file, errno = 11").
+    private static func adopt(_ id: hid_t, path: String, mode: Mode, _ site: HDF5Site, _ operation: String) throws -> HDF5File {
+        let file = HDF5File(path: path, mode: mode, id: id)
+        var handle: UnsafeMutableRawPointer?
+        try site.check(status: H5Fget_vfd_handle(id, attnlab_h5p_default(), &handle), operation)
+        if let handle {
+            let fd = handle.load(as: Int32.self)
+            let flags = fcntl(fd, F_GETFD)
+            guard flags >= 0, fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0 else {
+                throw site.error(operation, "cannot mark the file descriptor close-on-exec: \(String(cString: strerror(errno)))")
+            }
+        }
+        return file
+    }
+
     deinit {
         if id >= 0 {
             let id = self.id
@@ -51,7 +70,7 @@ public final class HDF5File {
             let id = try site.using(attnlab_h5p_latest_format_fapl(), close: H5Pclose, "create file") { fapl in
                 try site.check(H5Fcreate(path, flags, attnlab_h5p_default(), fapl), "create file")
             }
-            return HDF5File(path: path, mode: .readWrite, id: id)
+            return try adopt(id, path: path, mode: .readWrite, site, "create file")
         }
     }
 
@@ -91,11 +110,11 @@ public final class HDF5File {
                 }
             }
             switch try open(mode) {
-            case .success(let id): return HDF5File(path: path, mode: mode, id: id)
+            case .success(let id): return try adopt(id, path: path, mode: mode, site, "open file")
             case .failure(let failure):
                 guard mode == .readOnly && failure.reason.contains("already open for write") else { throw failure }
                 let id = try open(.swmrRead).get()
-                return HDF5File(path: path, mode: .swmrRead, id: id)
+                return try adopt(id, path: path, mode: .swmrRead, site, "open file")
             }
         }
     }
