@@ -200,6 +200,32 @@ import Testing
         #expect(!inherited.contains(path), "the child holds \(path)")
     }
 
+    /// A named pipe, a device or a directory where a run file, a corpus or an experiment is
+    /// expected is refused at once, naming it (a FIFO used to block `inspect` forever).
+    @Test func nonRegularInputsAreRefusedAtOnce() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let fifo = box.experiments.appendingPathComponent("pipe.toml").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        for input in [fifo, "/dev/zero", box.root.path] {
+            let started = Date()
+            do {
+                _ = try RunReader(path: input)
+                Issue.record("\(input) opened as a run file")
+            } catch {
+                #expect("\(error)".contains(input), "\(error)")
+            }
+            #expect(throws: DataError.self) { _ = try TextCorpus.file(input) }
+            #expect(Date().timeIntervalSince(started) < 5)
+        }
+        do {
+            _ = try loadExperiment(name: "pipe", directory: box.experiments)
+            Issue.record("a FIFO loaded as an experiment")
+        } catch {
+            #expect("\(error)".contains("named pipe"), "\(error)")
+        }
+    }
+
     /// HDF5's file drivers report an OS error as one multi-line record; the message keeps what a
     /// user acts on.
     @Test func osErrorsFromHDF5AreReadable() {

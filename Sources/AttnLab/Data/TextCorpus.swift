@@ -75,6 +75,9 @@ public struct TextCorpus: Sendable {
 
     /// Any file, read as raw bytes.
     public static func file(_ path: String) throws -> TextCorpus {
+        if let problem = RegularFile.problem(path) {
+            throw DataError("text corpus: file \(path) cannot be read: \(problem) (expected an existing text file)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError("text corpus: file \(path) cannot be read (expected an existing text file)")
         }

@@ -17,6 +17,9 @@ public enum TokenFile {
     /// Reads and validates a token file; every id must be below `vocabSize` (GPT-2: 50257),
     /// because an out-of-range id would index past the embedding table.
     public static func read(path: String, format: TokenFileFormat, vocabSize: Int) throws -> [Int32] {
+        if let problem = RegularFile.problem(path) {
+            throw DataError("token file \(path): cannot be read: \(problem) (expected an existing \(format.rawValue) token file)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataError("token file \(path): cannot be read (expected an existing \(format.rawValue) token file)")
         }

@@ -139,6 +139,7 @@ struct ExperimentLoader {
     private func readFile(_ url: URL) throws -> (ExperimentLayer, (name: String, referencedAt: ExperimentOrigin)?) {
         let source = Self.display(url)
         let text: String
+        if let problem = RegularFile.problem(url.path) { throw ExperimentError("\(source): cannot be read: \(problem)") }
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw ExperimentError("\(source): cannot be read: \(error.localizedDescription)")
         }

@@ -123,6 +123,7 @@ public struct RunManifest: Sendable, Equatable {
     /// Reads and parses a manifest file.
     public init(contentsOf path: String) throws {
         let text: String
+        if let problem = RegularFile.problem(path) { throw RunManifestError("cannot read the manifest \(path): \(problem)") }
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw RunManifestError("cannot read the manifest \(path): \(error.localizedDescription)")
         }

@@ -94,6 +94,7 @@ public final class HDF5File {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw site.error("open file", "no such file")
             }
+            if let problem = RegularFile.problem(path) { throw site.error("open file", problem) }
             // The failure is read off HDF5's error stack before the property list is closed:
             // every API call, H5Pclose included, clears the stack on entry.
             func open(_ mode: Mode) throws -> Result<hid_t, HDF5Error> {
