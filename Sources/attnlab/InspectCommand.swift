@@ -58,7 +58,8 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.8
     @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
     @Option(help: "Sampling seed.") var seed: UInt64 = 1
-    @Option(help: "MLA decoding: naive or absorbed.") var mlaMode: MLADecodeMode = .absorbed
+    @Option(name: [.customLong("latent-decode"), .customLong("mla-mode")], help: "Latent attention (MLA, GLA) decoding: naive or absorbed.")
+    var latentDecode: LatentDecodeMode = .absorbed
 
     func validate() throws {
         try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
@@ -69,7 +70,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let report = try generateFromCheckpoint(
             path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-            seed: seed, mode: mlaMode) { text in
+            seed: seed, latentDecode: latentDecode) { text in
             FileHandle.standardOutput.write(text.data(using: .utf8)!)
         }
         print("")

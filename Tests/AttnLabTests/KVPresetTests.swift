@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func customModels() throws {
-        let gqa = try KVPresets.custom(kind: .gqa, layers: 32, heads: 32, kvHeads: 8, headDim: 128)
+        let gqa = try KVPresets.custom(kind: .gqa, layers: 32, heads: 32, headDim: 128, options: KVOptionValues(kvHeads: 8))
         #expect(gqa.kvElementsPerToken == 2 * 8 * 128 * 32)
         #expect(gqa.ratioToMHA == 0.25)
         #expect(gqa.equivalentGQAGroups == 8)
@@ -69,7 +69,7 @@ import Testing
         #expect(mla.kvElementsPerTokenPerLayer == 512 + 64)
         #expect(try KVPresets.custom(kind: .mqa, layers: 2, heads: 4, headDim: 64).kvElementsPerToken == 2 * 64 * 2)
         #expect(throws: ModelConfigError.self) {
-            try KVPresets.custom(kind: .gqa, layers: 2, heads: 8, kvHeads: 3)
+            try KVPresets.custom(kind: .gqa, layers: 2, heads: 8, options: KVOptionValues(kvHeads: 3))
         }
         #expect(throws: ModelConfigError.self) { try KVPresets.custom(kind: .gqa, layers: 2, heads: 8) }
     }
@@ -94,7 +94,7 @@ import Testing
 
     @Test(arguments: [(0, "0"), (999, "999"), (1000, "1,000"), (15_552, "15,552"), (1_234_567, "1,234,567"), (-4096, "-4,096")])
     func digitGrouping(value: Int, text: String) {
-        #expect(KVTable.grouped(value) == text)
+        #expect(grouped(value) == text)
     }
 }
 
@@ -105,7 +105,7 @@ import Testing
         let box = try TrainingSandbox()
         defer { box.remove() }
         try box.experiment("kvx", "[grid]\n\"train.seed\" = [1, 2]", kinds: ["mha", "mla"])
-        let models = kvModels(of: try box.load("kvx"))
+        let models = KVTable.models(of: try box.load("kvx"))
         #expect(models.map(\.name) == ["kvx/mha", "kvx/mla"])
         #expect(models[0].kvElementsPerToken == 2 * 4 * 8 * 2)
         #expect(models[1].kvElementsPerToken == (12 + 4) * 2)

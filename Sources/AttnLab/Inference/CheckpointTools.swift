@@ -93,7 +93,7 @@ private func reloadCorpus(_ config: ExperimentConfig, dataDirectory: String) thr
 /// Streams generated text to `emit` and returns a one-line cost report.
 public func generateFromCheckpoint(
     path: String, prompt: String, maxNewTokens: Int, temperature: Double, topK: Int, seed: UInt64,
-    mode: MLADecodeMode, emit: (String) -> Void
+    latentDecode mode: LatentDecodeMode, emit: (String) -> Void
 ) throws -> String {
     let run = try LoadedRun(path: path)
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
@@ -102,7 +102,7 @@ public func generateFromCheckpoint(
     let byteLevel = run.tokenizer.kind == "byte"
     var pending: [UInt8] = []
     emit(prompt)
-    let report = generate(model: run.model, prompt: ids, maxNewTokens: maxNewTokens, sampler: &sampler, mode: mode) { id in
+    let report = generate(model: run.model, prompt: ids, maxNewTokens: maxNewTokens, sampler: &sampler, latentDecode: mode) { id in
         guard byteLevel else { emit(run.tokenizer.decode([id])); return }
         // Bytes are held until they form complete UTF-8 characters.
         pending.append(UInt8(truncatingIfNeeded: id))

@@ -59,16 +59,6 @@ public func summaryMarkdown(_ runs: [RunSummary], title: String) -> String {
     return lines.joined(separator: "\n") + "\n"
 }
 
-func grouped(_ n: Int) -> String {
-    let s = String(n)
-    var out = ""
-    for (i, c) in s.reversed().enumerated() {
-        if i > 0 && i % 3 == 0 { out.append(",") }
-        out.append(c)
-    }
-    return String(out.reversed())
-}
-
 /// Reads every `*.h5` of `<results>/<experiment>/` and writes `summary.md` beside them. Files
 /// that cannot be read are left out, named in the table's note and returned.
 public func writeExperimentSummary(experiment: String, resultsDirectory: URL) throws -> (path: String, unreadable: [UnreadableRunFile]) {

@@ -35,16 +35,6 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var queryCompression: QueryCompression = .trainOnly
 
     public init() {}
-
-    /// KV heads actually used by MHA/GQA/MQA.
-    public var effectiveKVHeads: Int {
-        switch kind {
-        case .mha: return nHeads
-        case .gqa: return nKVHeads
-        case .mqa: return 1
-        case .mla: return nHeads
-        }
-    }
 }
 
 public struct ModelConfig: Codable, Sendable, Equatable {
