@@ -72,6 +72,11 @@ import Testing
             try KVPresets.custom(kind: .gqa, layers: 2, heads: 8, options: KVOptionValues(kvHeads: 3))
         }
         #expect(throws: ModelConfigError.self) { try KVPresets.custom(kind: .gqa, layers: 2, heads: 8) }
+        // GTA: one tied state per group plus one roped key of d_h / 2, about half of GQA's cache.
+        let gta = try KVPresets.custom(kind: .gta, layers: 32, heads: 32, headDim: 128, options: KVOptionValues(kvHeads: 8))
+        #expect(gta.kvElementsPerToken == (8 * 128 + 64) * 32)
+        #expect(gta.substitutedFormula == "(8 × 128 + 64) × 32 = 34,816")
+        #expect(Double(gta.kvElementsPerToken) / Double(gqa.kvElementsPerToken) == 0.53125)
     }
 
     @Test func textListing() throws {

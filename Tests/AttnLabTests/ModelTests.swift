@@ -95,6 +95,7 @@ import Testing
         case .gqa: perLayer = 2 * a.nKVHeads * config.headDim
         case .mqa: perLayer = 2 * config.headDim
         case .mla: perLayer = a.kvLoraRank + a.qkRopeHeadDim
+        case .gta: perLayer = a.nKVHeads * config.headDim + a.ropeDim
         }
         #expect(cache.elementsPerToken == perLayer * config.nLayers)
         #expect(cache.allocatedBytes == 0)

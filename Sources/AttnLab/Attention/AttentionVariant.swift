@@ -7,6 +7,7 @@ extension AttentionKind {
         case .gqa: return GroupedQueryDesign(family: .gqa)
         case .mqa: return GroupedQueryDesign(family: .mqa)
         case .mla: return MultiHeadLatentDesign()
+        case .gta: return GroupedTiedDesign()
         }
     }
 }
@@ -16,12 +17,14 @@ extension AttentionKind {
 public enum AttentionVariant<T: Scalar> {
     case grouped(GroupedQueryAttention<T>)
     case latent(MultiHeadLatentAttention<T>)
+    case tied(GroupedTiedAttention<T>)
 
     /// The layer behind the common interface (for tests and tools; hot paths use the methods below).
     public var layer: any CausalSelfAttention<T> {
         switch self {
         case .grouped(let a): return a
         case .latent(let a): return a
+        case .tied(let a): return a
         }
     }
 
@@ -29,6 +32,7 @@ public enum AttentionVariant<T: Scalar> {
         switch self {
         case .grouped(let a): return a.forward(g, x)
         case .latent(let a): return a.forward(g, x)
+        case .tied(let a): return a.forward(g, x)
         }
     }
 
@@ -36,13 +40,14 @@ public enum AttentionVariant<T: Scalar> {
         switch self {
         case .grouped(let a): return a.decode(g, x, cache: cache)
         case .latent(let a): return a.decode(g, x, cache: cache)
+        case .tied(let a): return a.decode(g, x, cache: cache)
         }
     }
 
     /// Sets the decoding path of a latent variant (MLA, GLA); the others have one path.
     public func useLatentDecode(_ mode: LatentDecodeMode) {
         switch self {
-        case .grouped: break
+        case .grouped, .tied: break
         case .latent(let a): a.decodeMode = mode
         }
     }

@@ -4,7 +4,7 @@
 public final class GroupedQueryAttention<T: Scalar>: CausalSelfAttention {
     public let nHeads: Int, nKVHeads: Int, headDim: Int
     public let qProj: Linear<T>, kProj: Linear<T>, vProj: Linear<T>, oProj: Linear<T>
-    let streams: [CacheStreamShape]
+    public let cacheStreams: [CacheStreamShape]
     let ropeBase: Double, ropeStyle: RopeStyle
     let scale: T
 
@@ -18,7 +18,7 @@ public final class GroupedQueryAttention<T: Scalar>: CausalSelfAttention {
         kProj = Linear(store, prefix + ".k_proj", in: d, out: nKVHeads * headDim, std: std)
         vProj = Linear(store, prefix + ".v_proj", in: d, out: nKVHeads * headDim, std: std)
         oProj = Linear(store, prefix + ".o_proj", in: nHeads * headDim, out: d, std: residualStd)
-        streams = GroupedQueryDesign(family: family).cacheStreams(config)
+        cacheStreams = GroupedQueryDesign(family: family).cacheStreams(config)
         ropeBase = config.ropeBase
         ropeStyle = config.ropeStyle
         scale = 1 / T.squareRoot(T(headDim))
@@ -36,12 +36,6 @@ public final class GroupedQueryAttention<T: Scalar>: CausalSelfAttention {
         let (q, k, v) = project(g, x, offset: 0)
         return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale)))
     }
-
-    public func makeCache(batch: Int, chunk: Int) -> LayerKVCache<T> {
-        LayerKVCache(batch: batch, streams: streams, chunk: chunk)
-    }
-
-    public func prepareForInference() {}
 
     public func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>) -> Tensor<T> {
         let offset = cache.length
@@ -79,13 +73,20 @@ public struct GroupedQueryDesign: AttentionDesign {
 
     public func validate(_ config: ModelConfig) throws {
         try Self.validateHeadWidth(config)
+        // RoPE rotates channel pairs, and these kinds rotate the whole head.
+        if config.headDim % 2 != 0 {
+            let origin = config.attention.headDim == 0 ? " (derived as d_model / n_heads)" : ""
+            throw ModelConfigError(
+                key: "model.attention.head_dim", expected: "an even width, since RoPE rotates pairs",
+                found: "\(config.headDim)\(origin)")
+        }
         switch family {
         case .gqa: try Self.validateKVHeads(config)
         case .mha, .mqa: break
         }
     }
 
-    /// `head_dim` (or d_model / n_heads) in range and even, since RoPE rotates pairs of it.
+    /// `head_dim` in range, or 0 with n_heads dividing d_model.
     static func validateHeadWidth(_ config: ModelConfig) throws {
         let a = config.attention
         if a.headDim < 0 || a.headDim > ModelConfig.dimensionLimit {
@@ -99,12 +100,6 @@ public struct GroupedQueryDesign: AttentionDesign {
                 key: "model.attention.n_heads",
                 expected: "a divisor of d_model = \(config.dModel) (head_dim is 0, so it is d_model / n_heads)",
                 found: "\(a.nHeads)")
-        }
-        if config.headDim % 2 != 0 {
-            let origin = a.headDim == 0 ? " (derived as d_model / n_heads)" : ""
-            throw ModelConfigError(
-                key: "model.attention.head_dim", expected: "an even width, since RoPE rotates pairs",
-                found: "\(config.headDim)\(origin)")
         }
     }
 

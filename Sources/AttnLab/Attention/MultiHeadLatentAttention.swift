@@ -20,7 +20,7 @@ public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
     public let kvA: Linear<T>, kvANorm: RMSNormLayer<T>, kvB: Linear<T>, oProj: Linear<T>
     /// Decoding path; both give the same outputs.
     public var decodeMode: LatentDecodeMode = .absorbed
-    let streams: [CacheStreamShape]
+    public let cacheStreams: [CacheStreamShape]
     let scale: T
 
     /// Inference weights derived from the trained ones by `prepareForInference`.
@@ -38,7 +38,7 @@ public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
         kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvLoraRank, eps: config.normEps)
         kvB = Linear(store, p + ".kv_b_proj", in: kvLoraRank, out: nHeads * (qkNopeHeadDim + vHeadDim), std: std)
         oProj = Linear(store, p + ".o_proj", in: nHeads * vHeadDim, out: d, std: residualStd)
-        streams = MultiHeadLatentDesign().cacheStreams(config)
+        cacheStreams = MultiHeadLatentDesign().cacheStreams(config)
         scale = 1 / T.squareRoot(T(qkNopeHeadDim + qkRopeHeadDim))
     }
 
@@ -70,10 +70,6 @@ public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
     }
 
     // MARK: inference
-
-    public func makeCache(batch: Int, chunk: Int) -> LayerKVCache<T> {
-        LayerKVCache(batch: batch, streams: streams, chunk: chunk)
-    }
 
     public func prepareForInference() {
         let dq = query.inferenceWeight()

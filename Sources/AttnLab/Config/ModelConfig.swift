@@ -1,7 +1,8 @@
 /// Which attention a model uses. `mqa` is GQA with one KV head; `mla` is DeepSeek's multi-head
-/// latent attention.
+/// latent attention; `gta` is grouped-tied attention (Zadouri et al. 2025). Each kind's design
+/// is `AttentionKind.design` (Attention/).
 public enum AttentionKind: String, Codable, Sendable, CaseIterable {
-    case mha, gqa, mqa, mla
+    case mha, gqa, mqa, mla, gta
 }
 
 /// How MLA treats its low-rank query path (facts file, section 1).
@@ -21,7 +22,8 @@ public enum RopeStyle: String, Codable, Sendable, CaseIterable {
 public struct AttentionConfig: Codable, Sendable, Equatable {
     public var kind: AttentionKind = .mha
     public var nHeads: Int = 8
-    /// KV heads for `gqa`; `mha` uses `nHeads` and `mqa` uses 1 whatever is set here.
+    /// KV heads for `gqa` (tied KV heads for `gta`); `mha` uses `nHeads` and `mqa` uses 1
+    /// whatever is set here.
     public var nKVHeads: Int = 2
     /// Per-head width for MHA/GQA/MQA; 0 means `dModel / nHeads`.
     public var headDim: Int = 0
@@ -33,6 +35,10 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var qkRopeHeadDim: Int = 16
     public var vHeadDim: Int = 32
     public var queryCompression: QueryCompression = .trainOnly
+    // GTA
+    /// Width of GTA's single-head RoPE key and of each query's roped part (the repository's
+    /// `rope_dim`); 0 means head_dim / 2.
+    public var ropeDim: Int = 0
 
     public init() {}
 }
