@@ -4,7 +4,7 @@ import Testing
 @Suite struct GenerationTests {
     /// Greedy generation with the cache must pick, at every step, the argmax of a full forward
     /// over everything so far: the cache changes the cost, never the text.
-    @Test(arguments: [Variant.mha, .gqa, .mlaTrainOnly], LatentDecodeMode.allCases)
+    @Test(arguments: [Variant.mha, .gqa, .mlaTrainOnly, .gta, .gla], LatentDecodeMode.allCases)
     func greedyCachedGenerationEqualsRecomputation(variant: Variant, mode: LatentDecodeMode) throws {
         let config = variant.config()
         let model = DecoderLM<Double>(config, seed: 11)

@@ -77,6 +77,15 @@ import Testing
         #expect(gta.kvElementsPerToken == (8 * 128 + 64) * 32)
         #expect(gta.substitutedFormula == "(8 × 128 + 64) × 32 = 34,816")
         #expect(Double(gta.kvElementsPerToken) / Double(gqa.kvElementsPerToken) == 0.53125)
+        // GLA-2 as in the reference's decoding example: 128 heads, 2 latent heads of 256, d_R 64.
+        let gla = try KVPresets.custom(kind: .gla, layers: 1, heads: 128, headDim: 128,
+                                       options: KVOptionValues(kvLoraRank: 512, ropeDim: 64))
+        #expect(gla.kvElementsPerToken == 2 * 256 + 64)
+        #expect(gla.substitutedFormula == "(2 × 256 + 64) × 1 = 576")
+        #expect(gla.shapeSummary == "GLA, 128 heads, 2 latent heads of d_c 256, d_R 64, 1 layers")
+        #expect(throws: ModelConfigError.self) {
+            try KVPresets.custom(kind: .gla, layers: 1, heads: 6, headDim: 8, options: KVOptionValues(latentHeads: 4))
+        }
     }
 
     @Test func textListing() throws {

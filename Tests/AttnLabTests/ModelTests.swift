@@ -58,7 +58,7 @@ import Testing
         var rng = TestRNG(5)
         let x = rng.tensor([2, 5, 8], grad: false)
         let g = Graph<Double>(recording: false)
-        let a = attn.query(g, x, offset: 2), b = attn.query(g, x, offset: 2, inference: attn.query.inferenceWeight())
+        let a = attn.compression.query(g, x, offset: 2), b = attn.compression.query(g, x, offset: 2, inference: attn.compression.query.inferenceWeight())
         #expect(a.shape == b.shape)
         for i in 0..<a.count { #expect(abs(a[flat: i] - b[flat: i]) <= 1e-12) }
     }
@@ -96,6 +96,7 @@ import Testing
         case .mqa: perLayer = 2 * config.headDim
         case .mla: perLayer = a.kvLoraRank + a.qkRopeHeadDim
         case .gta: perLayer = a.nKVHeads * config.headDim + a.ropeDim
+        case .gla: perLayer = a.kvLoraRank + a.qkRopeHeadDim
         }
         #expect(cache.elementsPerToken == perLayer * config.nLayers)
         #expect(cache.allocatedBytes == 0)

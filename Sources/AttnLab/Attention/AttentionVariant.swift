@@ -8,6 +8,7 @@ extension AttentionKind {
         case .mqa: return GroupedQueryDesign(family: .mqa)
         case .mla: return MultiHeadLatentDesign()
         case .gta: return GroupedTiedDesign()
+        case .gla: return GroupedLatentDesign()
         }
     }
 }
@@ -18,6 +19,7 @@ public enum AttentionVariant<T: Scalar> {
     case grouped(GroupedQueryAttention<T>)
     case latent(MultiHeadLatentAttention<T>)
     case tied(GroupedTiedAttention<T>)
+    case groupedLatent(GroupedLatentAttention<T>)
 
     /// The layer behind the common interface (for tests and tools; hot paths use the methods below).
     public var layer: any CausalSelfAttention<T> {
@@ -25,6 +27,7 @@ public enum AttentionVariant<T: Scalar> {
         case .grouped(let a): return a
         case .latent(let a): return a
         case .tied(let a): return a
+        case .groupedLatent(let a): return a
         }
     }
 
@@ -33,6 +36,7 @@ public enum AttentionVariant<T: Scalar> {
         case .grouped(let a): return a.forward(g, x)
         case .latent(let a): return a.forward(g, x)
         case .tied(let a): return a.forward(g, x)
+        case .groupedLatent(let a): return a.forward(g, x)
         }
     }
 
@@ -41,6 +45,7 @@ public enum AttentionVariant<T: Scalar> {
         case .grouped(let a): return a.decode(g, x, cache: cache)
         case .latent(let a): return a.decode(g, x, cache: cache)
         case .tied(let a): return a.decode(g, x, cache: cache)
+        case .groupedLatent(let a): return a.decode(g, x, cache: cache)
         }
     }
 
@@ -49,6 +54,7 @@ public enum AttentionVariant<T: Scalar> {
         switch self {
         case .grouped, .tied: break
         case .latent(let a): a.decodeMode = mode
+        case .groupedLatent(let a): a.decodeMode = mode
         }
     }
 

@@ -1,12 +1,3 @@
-/// How a latent attention (MLA, GLA) decodes from its latent cache (mla-facts.md section 1).
-public enum LatentDecodeMode: String, Sendable, CaseIterable {
-    /// Decompress the cached latents to per-head K and V at every step.
-    case naive
-    /// W_UK folded into the query side and W_UV into the output side: attention runs in the
-    /// latent space and no K or V is materialised.
-    case absorbed
-}
-
 /// DeepSeek-V2 multi-head latent attention (arXiv 2405.04434 section 2.1.2-2.1.3; mla-facts.md
 /// section 1).
 ///
@@ -14,55 +5,39 @@ public enum LatentDecodeMode: String, Sendable, CaseIterable {
 /// `kv_a_layernorm`) expanded per head by `kv_b_proj`; positions enter only through a decoupled
 /// RoPE slice: a per-head query part and ONE roped key shared by all heads. The cache holds
 /// c_KV and that key, kv_lora_rank + qk_rope_head_dim elements per token. Queries: `LowRankQuery`.
-public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
+public final class MultiHeadLatentAttention<T: Scalar>: LatentAttentionLayer {
     public let nHeads: Int, kvLoraRank: Int, qkNopeHeadDim: Int, qkRopeHeadDim: Int, vHeadDim: Int
-    public let query: LowRankQuery<T>
-    public let kvA: Linear<T>, kvANorm: RMSNormLayer<T>, kvB: Linear<T>, oProj: Linear<T>
+    public let compression: LatentCompression<T>
+    public let kvANorm: RMSNormLayer<T>, kvB: Linear<T>, oProj: Linear<T>
     /// Decoding path; both give the same outputs.
     public var decodeMode: LatentDecodeMode = .absorbed
     public let cacheStreams: [CacheStreamShape]
-    let scale: T
 
     /// Inference weights derived from the trained ones by `prepareForInference`.
-    private var denseQ: Tensor<T>?  // [H·(d_nope+d_R), du]: folded or as trained
-    private var latentQ: Tensor<T>?  // [H·d_c, du]: W_UKᵀ absorbed into the query's nope part
-    private var ropeQ: Tensor<T>?  // [H·d_R, du]
-    private var latentO: Tensor<T>?  // [d, H·d_c]: W_UV absorbed into o_proj
+    private(set) var inference: LatentInference<T>?
 
     init(_ store: ParameterStore<T>, _ p: String, config: ModelConfig, std: Double, residualStd: Double) {
         let a = config.attention, d = config.dModel
         nHeads = a.nHeads; kvLoraRank = a.kvLoraRank; qkNopeHeadDim = a.qkNopeHeadDim
         qkRopeHeadDim = a.qkRopeHeadDim; vHeadDim = a.vHeadDim
-        query = LowRankQuery(store, p, config: config, qkNopeHeadDim: qkNopeHeadDim, std: std)
-        kvA = Linear(store, p + ".kv_a_proj_with_mqa", in: d, out: kvLoraRank + qkRopeHeadDim, std: std)
+        compression = LatentCompression(store, p, config: config, std: std)
         kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvLoraRank, eps: config.normEps)
         kvB = Linear(store, p + ".kv_b_proj", in: kvLoraRank, out: nHeads * (qkNopeHeadDim + vHeadDim), std: std)
         oProj = Linear(store, p + ".o_proj", in: nHeads * vHeadDim, out: d, std: residualStd)
         cacheStreams = MultiHeadLatentDesign().cacheStreams(config)
-        scale = 1 / T.squareRoot(T(qkNopeHeadDim + qkRopeHeadDim))
     }
 
     // MARK: training
 
-    public func forward(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
-        let q = query(g, x, offset: 0)
-        let (latent, ropeKey) = latentAndRopeKey(g, x, offset: 0)
-        let (kNope, v) = expand(g, latent)
-        let k = g.concat([kNope, g.broadcastHeads(ropeKey, heads: nHeads)])
-        return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale)))
-    }
-
     /// The cached quantities of x's tokens: norm(c_KV) as [B, 1, T, d_c] and the roped shared
     /// key as [B, 1, T, d_R].
-    private func latentAndRopeKey(_ g: Graph<T>, _ x: Tensor<T>, offset: Int) -> (Tensor<T>, Tensor<T>) {
-        let (b, t) = (x.shape[0], x.shape[1])
-        let parts = g.split(kvA(g, x), [kvLoraRank, qkRopeHeadDim])
-        let latent = g.reshape(kvANorm(g, parts[0]), [b, 1, t, kvLoraRank])
-        return (latent, query.rope(g, g.reshape(parts[1], [b, 1, t, qkRopeHeadDim]), offset: offset))
+    func latentAndRopeKey(_ g: Graph<T>, _ x: Tensor<T>, offset: Int) -> (Tensor<T>, Tensor<T>) {
+        let (latent, ropeKey) = compression(g, x, offset: offset)
+        return (g.reshape(kvANorm(g, latent), [x.shape[0], 1, x.shape[1], kvLoraRank]), ropeKey)
     }
 
     /// Latents [B, 1, S, d_c] → per-head no-RoPE keys [B, H, S, d_nope] and values [B, H, S, d_v].
-    private func expand(_ g: Graph<T>, _ latent: Tensor<T>) -> (Tensor<T>, Tensor<T>) {
+    func expand(_ g: Graph<T>, _ latent: Tensor<T>) -> (Tensor<T>, Tensor<T>) {
         let (b, s) = (latent.shape[0], latent.shape[2])
         let kv = g.splitHeads(kvB(g, g.reshape(latent, [b, s, kvLoraRank])), heads: nHeads)
         let parts = g.split(kv, [qkNopeHeadDim, vHeadDim])
@@ -72,37 +47,9 @@ public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
     // MARK: inference
 
     public func prepareForInference() {
-        let dq = query.inferenceWeight()
-        denseQ = dq
-        let du = dq.shape[1], rows = qkNopeHeadDim + vHeadDim
-        let lq = Tensor<T>(zeros: [nHeads * kvLoraRank, du]), rq = Tensor<T>(zeros: [nHeads * qkRopeHeadDim, du])
-        let lo = Tensor<T>(zeros: [oProj.outFeatures, nHeads * kvLoraRank])
-        for h in 0..<nHeads {
-            LowRankQuery<T>.absorb(
-                head: h, dq: dq, up: kvB.weight.ptr + h * rows * kvLoraRank, latentWidth: kvLoraRank, vHeadDim: vHeadDim,
-                nope: qkNopeHeadDim, rope: qkRopeHeadDim, oProj: oProj.weight, into: lq, rq, lo)
-        }
-        latentQ = lq; ropeQ = rq; latentO = lo
-    }
-
-    public func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>) -> Tensor<T> {
-        let offset = cache.length, total = offset + x.shape[1]
-        let (latent, ropeKey) = latentAndRopeKey(g, x, offset: offset)
-        cache.append([latent, ropeKey])
-        guard let denseQ, let latentQ, let ropeQ, let latentO else { preconditionFailure("MLA decode before prepareForInference()") }
-        switch decodeMode {
-        case .naive:
-            let q = query(g, x, offset: offset, inference: denseQ)
-            let (kNope, v) = expand(g, cache.streams[0].prefix(total, graph: g))
-            let k = g.concat([kNope, g.broadcastHeads(cache.streams[1].prefix(total, graph: g), heads: nHeads)])
-            return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale, positionOffset: offset)))
-        case .absorbed:
-            let u = query.input(g, x)
-            let qLatent = g.splitHeads(g.matmul(u, latentQ, transB: true), heads: nHeads)
-            let qRope = query.rope(g, g.splitHeads(g.matmul(u, ropeQ, transB: true), heads: nHeads), offset: offset)
-            let o = g.latentAttention(qLatent: qLatent, qRope: qRope, latents: cache.streams[0].tensor,
-                                      ropeKeys: cache.streams[1].tensor, length: total, scale: scale)
-            return g.matmul(g.mergeHeads(o), latentO, transB: true)
+        let rows = qkNopeHeadDim + vHeadDim
+        inference = LatentInference(query: query, latentWidth: kvLoraRank, vHeadDim: vHeadDim, oProj: oProj) {
+            self.kvB.weight.ptr + $0 * rows * self.kvLoraRank
         }
     }
 }

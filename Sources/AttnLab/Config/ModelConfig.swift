@@ -1,8 +1,8 @@
 /// Which attention a model uses. `mqa` is GQA with one KV head; `mla` is DeepSeek's multi-head
-/// latent attention; `gta` is grouped-tied attention (Zadouri et al. 2025). Each kind's design
-/// is `AttentionKind.design` (Attention/).
+/// latent attention; `gta` and `gla` are grouped-tied and grouped latent attention (Zadouri et
+/// al. 2025). Each kind's design is `AttentionKind.design` (Attention/).
 public enum AttentionKind: String, Codable, Sendable, CaseIterable {
-    case mha, gqa, mqa, mla, gta
+    case mha, gqa, mqa, mla, gta, gla
 }
 
 /// How MLA treats its low-rank query path (facts file, section 1).
@@ -27,7 +27,8 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var nKVHeads: Int = 2
     /// Per-head width for MHA/GQA/MQA; 0 means `dModel / nHeads`.
     public var headDim: Int = 0
-    // MLA
+    // MLA and GLA
+    /// Width of the whole KV latent (GLA: of all latent heads together).
     public var kvLoraRank: Int = 64
     /// 0 = no query compression (a dense `q_proj`, as in DeepSeek-V2-Lite).
     public var qLoraRank: Int = 128
@@ -35,6 +36,9 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var qkRopeHeadDim: Int = 16
     public var vHeadDim: Int = 32
     public var queryCompression: QueryCompression = .trainOnly
+    /// GLA: latent heads h_c, each kv_lora_rank / h_c wide and serving n_heads / h_c query
+    /// heads (GLA-2: 2).
+    public var nLatentHeads: Int = 2
     // GTA
     /// Width of GTA's single-head RoPE key and of each query's roped part (the repository's
     /// `rope_dim`); 0 means head_dim / 2.

@@ -27,6 +27,7 @@ enum ExperimentSchema {
             .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1, max: dim),
             .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1, max: dim),
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
+            .int("model.attention.n_latent_heads", \.model.attention.nLatentHeads, min: 1, max: dim),
             .int("model.attention.rope_dim", \.model.attention.ropeDim, min: 0, max: dim),
 
             .choice("data.source", \.data.source),

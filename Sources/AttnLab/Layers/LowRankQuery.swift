@@ -67,23 +67,6 @@ public struct LowRankQuery<T: Scalar> {
                positionOffset: offset, base: ropeBase, style: ropeStyle)
     }
 
-    /// Weight absorption for one query head h reading a latent of width d_c through its
-    /// up-projection rows `up` [d_nope + d_v, d_c] (`kv_b_proj`'s rows of head h):
-    /// latentQ_h [d_c, du] = W_UK_hᵀ · Wq_nope_h, ropeQ_h = Wq_rope_h, and
-    /// latentO[:, h·d_c ..<] [d, d_c] = W_O[:, h·d_v ..<] · W_UV_h.
-    static func absorb(
-        head h: Int, dq: Tensor<T>, up: UnsafePointer<T>, latentWidth dc: Int, vHeadDim dv: Int,
-        nope: Int, rope: Int, oProj: Tensor<T>, into lq: Tensor<T>, _ rq: Tensor<T>, _ lo: Tensor<T>
-    ) {
-        let du = dq.shape[1], qk = nope + rope, d = oProj.shape[0], heads = oProj.shape[1] / dv
-        T.gemm(transA: true, transB: false, m: dc, n: du, k: nope, alpha: 1,
-               a: up, lda: dc, b: dq.ptr + h * qk * du, ldb: du,
-               beta: 0, c: lq.ptr + h * dc * du, ldc: du)
-        (rq.ptr + h * rope * du).update(from: dq.ptr + (h * qk + nope) * du, count: rope * du)
-        T.gemm(transA: false, transB: false, m: d, n: dc, k: dv, alpha: 1,
-               a: oProj.ptr + h * dv, lda: heads * dv, b: up + nope * dc, ldb: dc,
-               beta: 0, c: lo.ptr + h * dc, ldc: heads * dc)
-    }
 }
 
 extension LowRankQuery {
