@@ -47,6 +47,7 @@ func checkOption<T>(_ option: String, _ value: T, _ ok: Bool, expected: String) 
 extension AttentionKind: ExpressibleByArgument {}
 extension LatentDecodeMode: ExpressibleByArgument {}
 extension EvaluationSplit: ExpressibleByArgument {}
+extension DataConfig.Source: ExpressibleByArgument {}
 
 /// A comma-separated list of attention kinds, e.g. `mha,gqa,mqa,mla`.
 struct AttentionKindList: ExpressibleByArgument {
