@@ -344,11 +344,11 @@ private let badConfigs: [BadConfig] = [
             .deletingLastPathComponent()
         let directory = root.appendingPathComponent("experiments")
         let quick = try loadExperiment(name: "quickstart", directory: directory, overrides: [])
-        #expect(quick.runs.map(\.name) == ["mha", "gqa", "mqa", "mla"])
-        #expect(quick.runs.map(\.config.model.attention.kind) == [.mha, .gqa, .mqa, .mla])
+        #expect(quick.runs.map(\.name) == ["mha", "gqa", "mqa", "mla", "gta", "gla"])
+        #expect(quick.runs.map(\.config.model.attention.kind) == [.mha, .gqa, .mqa, .mla, .gta, .gla])
         #expect(quick.runs.allSatisfy { $0.config.data.source == .fortunes && $0.config.data.tokenizer == .byte })
         let tiny = try loadExperiment(name: "tiny", directory: directory, overrides: [])
-        #expect(tiny.runs.map(\.name) == quick.runs.map(\.name), "tiny inherits the four variants")
+        #expect(tiny.runs.map(\.name) == quick.runs.map(\.name), "tiny inherits the six variants")
         #expect(tiny.runs.allSatisfy {
             $0.config.model.dModel == 32 && $0.config.model.nLayers == 2 && $0.config.train.steps == 40
                 && $0.config.data.seqLen == 32 && $0.config.eval.every == 20

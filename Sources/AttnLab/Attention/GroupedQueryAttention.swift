@@ -128,29 +128,19 @@ public struct GroupedQueryDesign: AttentionDesign {
         return 3 * (heads + 2 * kv) * dh + 2 * heads * dh
     }
 
-    public var formula: String {
-        switch family {
-        case .mha: return "2 n_h d_h l"
-        case .gqa: return "2 n_g d_h l"
-        case .mqa: return "2 d_h l"
-        }
-    }
+    public var formula: String { texts(ModelConfig()).formula }
+    public func formulaFactors(_ config: ModelConfig) -> String { texts(config).factors }
+    public func shapeSummary(_ config: ModelConfig) -> String { texts(config).summary }
 
-    public func formulaFactors(_ config: ModelConfig) -> String {
-        let a = config.attention
+    /// Table 1's expression, its factors for `config`, and the shape in words, per family.
+    private func texts(_ config: ModelConfig) -> (formula: String, factors: String, summary: String) {
+        let (h, dh) = (config.attention.nHeads, config.headDim)
         switch family {
-        case .mha: return "2 × \(a.nHeads) × \(config.headDim)"
-        case .gqa: return "2 × \(a.nKVHeads) × \(config.headDim)"
-        case .mqa: return "2 × \(config.headDim)"
-        }
-    }
-
-    public func shapeSummary(_ config: ModelConfig) -> String {
-        let a = config.attention
-        switch family {
-        case .mha: return "MHA, \(a.nHeads) heads × \(config.headDim)"
-        case .gqa: return "GQA, \(a.nHeads) heads × \(config.headDim), \(a.nKVHeads) KV heads"
-        case .mqa: return "MQA, \(a.nHeads) heads × \(config.headDim), 1 KV head"
+        case .mha: return ("2 n_h d_h l", "2 × \(h) × \(dh)", "MHA, \(h) heads × \(dh)")
+        case .gqa:
+            let g = config.attention.nKVHeads
+            return ("2 n_g d_h l", "2 × \(g) × \(dh)", "GQA, \(h) heads × \(dh), \(g) KV heads")
+        case .mqa: return ("2 d_h l", "2 × \(dh)", "MQA, \(h) heads × \(dh), 1 KV head")
         }
     }
 
