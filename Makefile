@@ -11,7 +11,7 @@ deps:
 build: deps
 	swift build -c release
 
-# The main job: the quickstart ablation (MHA, GQA, MQA, MLA) on the fortunes corpus, a few
+# The main job: the quickstart ablation (MHA, GQA, MQA, MLA, GTA, GLA) on the fortunes corpus, a few
 # minutes on 2 cores. It replaces earlier quickstart results and ends with the table's path.
 demo: build
 	.build/release/attnlab run quickstart --overwrite

@@ -56,7 +56,7 @@ struct BenchCommand: ParsableCommand {
         for kind in kinds.kinds {
             let config = config(kind)
             let r = measureTrainingThroughput(config: config, batch: batch, seqLen: seqLen, steps: steps)
-            let median = r.stepSeconds.sorted()[r.stepSeconds.count / 2]
+            let median = AttnLab.median(r.stepSeconds) ?? 0
             let mfu = Double(config.trainingFLOPsPerToken(context: seqLen)) * r.tokensPerSecond / (peak * 1e9)
             print(String(format: "%-8@ %-11d %-10.0f %-17.3f %.1f%%", kind.rawValue, r.parameterCount, r.tokensPerSecond, median, mfu * 100))
         }

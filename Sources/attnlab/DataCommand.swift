@@ -1,5 +1,6 @@
 import ArgumentParser
 import AttnLab
+import Foundation
 
 /// `attnlab data ...`: parses options and delegates to the library's data layer.
 struct DataCommand: ParsableCommand {
@@ -26,26 +27,22 @@ struct DataCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a corpus's size, vocabularies and unigram entropies.")
 
-        enum Source: String, ExpressibleByArgument, CaseIterable { case fortunes, file, tinyshakespeare }
-
-        @Option(help: "fortunes (Debian packages), file (needs --path) or tinyshakespeare (in --dir).") var source: Source = .fortunes
+        @Option(help: "fortunes (Debian packages), file (needs --path) or tinyshakespeare (in --dir).") var source: DataConfig.Source = .fortunes
         @Option(help: "Text file for --source file.") var path: String?
         @Option(help: "Data folder for --source tinyshakespeare.") var dir = "data"
         @Option(help: "Validation fraction for the char split report, in (0, 0.5].") var valFraction = 0.1
 
         func validate() throws {
             try checkOption("--val-fraction", valFraction, valFraction > 0 && valFraction <= 0.5, expected: "a number in (0, 0.5]")
+            switch source {
+            case .fortunes, .tinyshakespeare: break
+            case .file: if path == nil { throw ValidationError("--source file needs --path P") }
+            case .tokens, .mqar: throw ValidationError("--source: expected fortunes, file or tinyshakespeare (a text corpus), found \(source.rawValue)")
+            }
         }
 
         func run() throws {
-            let corpus: TextCorpus
-            switch source {
-            case .fortunes: corpus = try TextCorpus.fortunes()
-            case .tinyshakespeare: corpus = try TextCorpus.tinyShakespeare(dataDir: dir)
-            case .file:
-                guard let path else { throw ValidationError("--source file needs --path P") }
-                corpus = try TextCorpus.file(path)
-            }
+            let corpus = try TextCorpus.load(source, path: path.map { URL(fileURLWithPath: $0) }, dataDirectory: dir)
             let bytes = corpus.bytes
             print("corpus: \(corpus.name) (\(corpus.files.count) file\(corpus.files.count == 1 ? "" : "s"))")
             print("size: \(bytes.count) bytes, sha256 \(SHA256.hex(bytes))")

@@ -10,7 +10,7 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "Also print the resolved config.") var config = false
 
     func run() throws {
-        let s = try RunSummary(path: file)
+        let s = try RunRecord(path: file)
         let r = try RunReader(path: file)
         defer { try? r.close() }
         print("run:         \(s.experiment)/\(s.run)  (\(file))")
@@ -19,60 +19,11 @@ struct InspectCommand: ParsableCommand {
         print("BLAS:        \(try r.attribute("blas_core")), \(try r.intAttribute("threads")) worker threads")
         print("data:        \(try r.attribute("data"))")
         print("model:       \(s.attention), \(s.parameters) parameters, KV cache \(s.kvElementsPerToken) elements/token (\(s.kvElementsPerTokenPerLayer) per layer)")
-        print("curves:      \(s.trainPoints) train steps, \(s.evalPoints) evaluations")
-        if let l = s.finalTrainLoss { print(String(format: "train loss:  %.4f (last step)", l)) }
-        for (k, v) in s.eval.sorted(by: { $0.key < $1.key }) { print(String(format: "val %@: %.4f", k, v)) }
-        if let t = s.medianTokensPerSecond { print(String(format: "throughput:  %.0f tokens/s (median step)", t)) }
+        print("curves:      \(s.trainLoss.count) train steps, \(s.evalSteps.count) evaluations")
+        if let l = s.finalTrainLoss { print("train loss:  \(fixed(l, 4)) (last step)") }
+        for (k, v) in s.finalEval.sorted(by: { $0.key < $1.key }) { print("val \(k): " + fixed(v, 4)) }
+        if let t = s.medianTokensPerSecond { print("throughput:  \(fixed(t, 0)) tokens/s (median step)") }
         if let c = try r.checkpoint() { print("checkpoint:  step \(c.state.step)") } else { print("checkpoint:  none") }
-        if config { print("\n" + s.config) }
-    }
-}
-
-/// `attnlab eval RUN.h5`: loss of a trained checkpoint on any text its tokenizer can read.
-struct EvalCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Evaluate a run's checkpoint (loss, bits per byte/char) without training.")
-    @Argument(help: "A run file with a checkpoint.") var file: String
-    @Option(help: ArgumentHelp("Text file to evaluate on (default: the run's own data).", valueName: "path")) var data: String?
-    @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
-    @Option(help: "Tokens to evaluate (0 = the whole split).") var tokens = 0
-    @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
-
-    func validate() throws {
-        try checkOption("--tokens", tokens, in: 0...Int.max)
-    }
-
-    func run() throws {
-        let result = try evaluateCheckpoint(path: file, textPath: data, split: split, maxTokens: tokens, dataDirectory: dataDir)
-        print(result.description)
-    }
-}
-
-/// `attnlab generate`: text from a trained checkpoint, streamed as it is produced.
-struct GenerateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "generate", abstract: "Generate text from a run's checkpoint with a KV cache.")
-    @Option(help: ArgumentHelp("A run file with a checkpoint.", valueName: "RUN.h5")) var checkpoint: String
-    @Option(help: "Prompt text.") var prompt: String
-    @Option(help: "Tokens to generate (generation also stops at the model's max_seq_len).") var maxNewTokens = 200
-    @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.8
-    @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
-    @Option(help: "Sampling seed.") var seed: UInt64 = 1
-    @Option(help: "MLA decoding: naive or absorbed.") var mlaMode: MLADecodeMode = .absorbed
-
-    func validate() throws {
-        try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
-        try checkOption("--temperature", temperature, temperature.isFinite && temperature >= 0, expected: "a finite number >= 0")
-        try checkOption("--top-k", topK, in: 0...Int.max)
-    }
-
-    func run() throws {
-        let report = try generateFromCheckpoint(
-            path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-            seed: seed, mode: mlaMode) { text in
-            FileHandle.standardOutput.write(text.data(using: .utf8)!)
-        }
-        print("")
-        FileHandle.standardError.write(report.data(using: .utf8)!)
+        if config { print("\n" + s.configTOML) }
     }
 }

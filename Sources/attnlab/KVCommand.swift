@@ -15,7 +15,7 @@ struct KVCommand: ParsableCommand {
     @Flag(help: "Every preset, as one table.")
     var all = false
 
-    @Option(help: "Ad-hoc attention kind: mha, gqa, mqa or mla.")
+    @Option(help: ArgumentHelp("Ad-hoc attention kind: \(AttentionKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind"))
     var kind: AttentionKind?
 
     @Option(help: "Ad-hoc: number of layers.")
@@ -24,17 +24,24 @@ struct KVCommand: ParsableCommand {
     @Option(help: "Ad-hoc: number of query heads.")
     var heads: Int?
 
-    @Option(name: .customLong("kv-heads"), help: "Ad-hoc gqa: number of KV heads (groups).")
+    @Option(name: .customLong("kv-heads"), help: "Ad-hoc gqa, gta: number of KV heads (groups).")
     var kvHeads: Int?
 
     @Option(name: .customLong("head-dim"), help: "Ad-hoc: per-head width d_h (MLA: d_nope and d_v).")
     var headDim: Int = 128
 
-    @Option(name: .customLong("kv-lora-rank"), help: "Ad-hoc mla: latent width d_c (default 4 d_h).")
+    @Option(name: .customLong("kv-lora-rank"), help: "Ad-hoc mla, gla: latent width d_c (default 4 d_h).")
     var kvLoraRank: Int?
 
-    @Option(name: .customLong("rope-dim"), help: "Ad-hoc mla: decoupled RoPE width d_R (default d_h / 2).")
+    @Option(name: .customLong("rope-dim"), help: "Ad-hoc mla, gla, gta: decoupled RoPE width d_R (default d_h / 2).")
     var ropeDim: Int?
+
+    @Option(name: .customLong("latent-heads"), help: "Ad-hoc gla: latent heads h_c (default 2, GLA-2).")
+    var latentHeads: Int?
+
+    var options: KVOptionValues {
+        KVOptionValues(kvHeads: kvHeads, kvLoraRank: kvLoraRank, ropeDim: ropeDim, latentHeads: latentHeads)
+    }
 
     @Option(help: "Also every distinct model of this experiment (repeatable).")
     var experiment: [String] = []
@@ -51,17 +58,16 @@ struct KVCommand: ParsableCommand {
         guard !presets.isEmpty || all || kind != nil || !experiment.isEmpty else {
             throw ValidationError("give --preset NAME, --all, --experiment NAME, or an ad-hoc --kind with --layers and --heads")
         }
-        let adHocOnly = [("--layers", layers), ("--heads", heads), ("--kv-heads", kvHeads),
-                         ("--kv-lora-rank", kvLoraRank), ("--rope-dim", ropeDim)]
+        let adHocOnly = [("--layers", layers), ("--heads", heads)] + KVOption.allCases.map { ($0.rawValue, options.value($0)) }
         if kind == nil, let stray = adHocOnly.first(where: { $0.1 != nil }) {
             throw ValidationError("\(stray.0) describes an ad-hoc model and needs --kind")
         }
         guard let kind else { return }
         guard let layers, let heads else { throw ValidationError("--kind needs --layers and --heads") }
-        if kind == .gqa, kvHeads == nil { throw ValidationError("--kind gqa needs --kv-heads") }
-        if kind != .gqa, kvHeads != nil { throw ValidationError("--kv-heads applies only to --kind gqa") }
-        if kind != .mla, kvLoraRank != nil || ropeDim != nil {
-            throw ValidationError("--kv-lora-rank and --rope-dim apply only to --kind mla")
+        // Which ad-hoc options a kind reads is its design's business.
+        for option in KVOption.allCases where options.value(option) != nil && !kind.design.kvOptions.contains(option) {
+            let readers = AttentionKind.allCases.filter { $0.design.kvOptions.contains(option) }.map(\.rawValue)
+            throw ValidationError("\(option.rawValue) applies only to --kind " + readers.joined(separator: ", "))
         }
         // The model limits, so the Table 1 products cannot overflow.
         let dimensions = 1...ModelConfig.dimensionLimit
@@ -71,19 +77,24 @@ struct KVCommand: ParsableCommand {
         if let kvHeads { try checkOption("--kv-heads", kvHeads, in: 1...heads) }
         if let kvLoraRank { try checkOption("--kv-lora-rank", kvLoraRank, in: dimensions) }
         if let ropeDim { try checkOption("--rope-dim", ropeDim, in: 0...ModelConfig.dimensionLimit) }
+        if let latentHeads { try checkOption("--latent-heads", latentHeads, in: 1...heads) }
         try checkOption("--heads x --head-dim", heads * headDim, in: dimensions)
+        // The library's own validation of the ad-hoc model (for example gqa without --kv-heads).
+        do {
+            _ = try KVPresets.custom(kind: kind, layers: layers, heads: heads, headDim: headDim, options: options)
+        } catch {
+            throw ValidationError("--kind \(kind.rawValue): \(error)")
+        }
     }
 
     func run() throws {
         var models = try presets.map(KVPresets.named)
         if all { models += KVPresets.all }
         if let kind, let layers, let heads {
-            models.append(try KVPresets.custom(
-                kind: kind, layers: layers, heads: heads, kvHeads: kvHeads, headDim: headDim,
-                kvLoraRank: kvLoraRank, ropeDim: ropeDim))
+            models.append(try KVPresets.custom(kind: kind, layers: layers, heads: heads, headDim: headDim, options: options))
         }
         for name in experiment {
-            models += kvModels(of: try loadExperiment(name: name, directory: experiments.url))
+            models += KVTable.models(of: try loadExperiment(name: name, directory: experiments.url))
         }
         if let out {
             let command = "attnlab kv" + presets.map { " --preset \($0)" }.joined() + (all ? " --all" : "")

@@ -57,7 +57,7 @@ struct RunCommand: ParsableCommand {
         let resultsURL = URL(fileURLWithPath: results)
         let outcomes = try runExperiment(experiment, resultsDirectory: resultsURL, overwrite: overwrite, resumePath: resume,
                                          only: only, dataDirectory: dataDir)
-        let summaries = try outcomes.map { try RunSummary(path: $0.path) }
+        let summaries = try outcomes.map { try RunRecord(path: $0.path) }
         print(summaryMarkdown(summaries, title: "\(experiment.name): \(experiment.description)"), terminator: "")
         if let bad = outcomes.first(where: { $0.status != .finished }) {
             throw ExitCode(bad.status == .interrupted ? 130 : 1)
@@ -67,20 +67,5 @@ struct RunCommand: ParsableCommand {
             print("\ntable: \(table.path)")
             try failIfUnreadable(table.unreadable)
         }
-    }
-}
-
-/// `attnlab summary NAME`: the results table of an experiment, from its run files only.
-struct SummaryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "summary", abstract: "Write results/NAME/summary.md from the experiment's HDF5 run files.")
-    @Argument(help: "Experiment name (a folder under the results directory).") var name: String
-    @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
-
-    func run() throws {
-        let table = try writeExperimentSummary(experiment: name, resultsDirectory: URL(fileURLWithPath: results))
-        print(try String(contentsOfFile: table.path, encoding: .utf8), terminator: "")
-        print("\ntable: \(table.path)")
-        try failIfUnreadable(table.unreadable)
     }
 }

@@ -45,8 +45,9 @@ func checkOption<T>(_ option: String, _ value: T, _ ok: Bool, expected: String) 
 // Enum-valued options parse into their library types, so a bad word is a usage error and no
 // command has to convert (or force-unwrap) a string later.
 extension AttentionKind: ExpressibleByArgument {}
-extension MLADecodeMode: ExpressibleByArgument {}
+extension LatentDecodeMode: ExpressibleByArgument {}
 extension EvaluationSplit: ExpressibleByArgument {}
+extension DataConfig.Source: ExpressibleByArgument {}
 
 extension SlurmTimeLimit: ExpressibleByArgument {
     public init?(argument: String) { self.init(argument) }

@@ -76,7 +76,7 @@ private let badConfigs: [BadConfig] = [
     BadConfig("beta1 of 1", ok + "[optimizer]\nbeta1 = 1.0\n",
               keyPath: "optimizer.beta1", mentions: ["expected a number in [0.0, 1.0), found 1.0"]),
     BadConfig("unknown attention kind", ok + "[model.attention]\nkind = \"mlx\"\n",
-              keyPath: "model.attention.kind", mentions: ["expected one of mha, gqa, mqa, mla, found \"mlx\""]),
+              keyPath: "model.attention.kind", mentions: ["expected one of mha, gqa, mqa, mla, gta, gla, found \"mlx\""]),
     BadConfig("unknown rope style", ok + "[model]\nrope_style = \"spiral\"\n",
               keyPath: "model.rope_style", mentions: ["expected one of half, interleaved, found \"spiral\""]),
     BadConfig("val_fraction out of range", ok + "[data]\nval_fraction = 0.7\n",
@@ -109,7 +109,7 @@ private let badConfigs: [BadConfig] = [
     BadConfig("unknown key in --set", ok, overrides: ["train.stepz=3"],
               blamed: "--set", keyPath: "train.stepz", mentions: ["unknown key"]),
     BadConfig("bad value in --set", ok, overrides: ["model.attention.kind=mlx"],
-              blamed: "--set", keyPath: "model.attention.kind", mentions: ["one of mha, gqa, mqa, mla, found \"mlx\""]),
+              blamed: "--set", keyPath: "model.attention.kind", mentions: ["one of mha, gqa, mqa, mla, gta, gla, found \"mlx\""]),
     BadConfig("unknown key in grid", ok + "[grid]\n\"train.sed\" = [1, 2]\n",
               keyPath: "grid.train.sed", mentions: ["unknown key", "[train] accepts"]),
     BadConfig("grid value not an array", ok + "[grid]\n\"train.seed\" = 3\n",
@@ -351,11 +351,11 @@ private let badConfigs: [BadConfig] = [
             .deletingLastPathComponent()
         let directory = root.appendingPathComponent("experiments")
         let quick = try loadExperiment(name: "quickstart", directory: directory, overrides: [])
-        #expect(quick.runs.map(\.name) == ["mha", "gqa", "mqa", "mla"])
-        #expect(quick.runs.map(\.config.model.attention.kind) == [.mha, .gqa, .mqa, .mla])
+        #expect(quick.runs.map(\.name) == ["mha", "gqa", "mqa", "mla", "gta", "gla"])
+        #expect(quick.runs.map(\.config.model.attention.kind) == [.mha, .gqa, .mqa, .mla, .gta, .gla])
         #expect(quick.runs.allSatisfy { $0.config.data.source == .fortunes && $0.config.data.tokenizer == .byte })
         let tiny = try loadExperiment(name: "tiny", directory: directory, overrides: [])
-        #expect(tiny.runs.map(\.name) == quick.runs.map(\.name), "tiny inherits the four variants")
+        #expect(tiny.runs.map(\.name) == quick.runs.map(\.name), "tiny inherits the six variants")
         #expect(tiny.runs.allSatisfy {
             $0.config.model.dModel == 32 && $0.config.model.nLayers == 2 && $0.config.train.steps == 40
                 && $0.config.data.seqLen == 32 && $0.config.eval.every == 20

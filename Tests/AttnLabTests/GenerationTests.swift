@@ -4,15 +4,15 @@ import Testing
 @Suite struct GenerationTests {
     /// Greedy generation with the cache must pick, at every step, the argmax of a full forward
     /// over everything so far: the cache changes the cost, never the text.
-    @Test(arguments: [Variant.mha, .gqa, .mlaTrainOnly], MLADecodeMode.allCases)
-    func greedyCachedGenerationEqualsRecomputation(variant: Variant, mode: MLADecodeMode) throws {
+    @Test(arguments: [Variant.mha, .gqa, .mlaTrainOnly, .gta, .gla], LatentDecodeMode.allCases)
+    func greedyCachedGenerationEqualsRecomputation(variant: Variant, mode: LatentDecodeMode) throws {
         let config = variant.config()
         let model = DecoderLM<Double>(config, seed: 11)
         randomizeWeights(model, seed: 12)
         let prompt: [Int32] = [1, 5, 2]
         var sampler = try Sampler(temperature: 0)
         var produced: [Int32] = []
-        let report = generate(model: model, prompt: prompt, maxNewTokens: 6, sampler: &sampler, mode: mode) { produced.append($0) }
+        let report = generate(model: model, prompt: prompt, maxNewTokens: 6, sampler: &sampler, latentDecode: mode) { produced.append($0) }
         #expect(report.generatedTokens == 6 && produced.count == 6)
         var seq = prompt
         for tok in produced {

@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func customModels() throws {
-        let gqa = try KVPresets.custom(kind: .gqa, layers: 32, heads: 32, kvHeads: 8, headDim: 128)
+        let gqa = try KVPresets.custom(kind: .gqa, layers: 32, heads: 32, headDim: 128, options: KVOptionValues(kvHeads: 8))
         #expect(gqa.kvElementsPerToken == 2 * 8 * 128 * 32)
         #expect(gqa.ratioToMHA == 0.25)
         #expect(gqa.equivalentGQAGroups == 8)
@@ -69,9 +69,23 @@ import Testing
         #expect(mla.kvElementsPerTokenPerLayer == 512 + 64)
         #expect(try KVPresets.custom(kind: .mqa, layers: 2, heads: 4, headDim: 64).kvElementsPerToken == 2 * 64 * 2)
         #expect(throws: ModelConfigError.self) {
-            try KVPresets.custom(kind: .gqa, layers: 2, heads: 8, kvHeads: 3)
+            try KVPresets.custom(kind: .gqa, layers: 2, heads: 8, options: KVOptionValues(kvHeads: 3))
         }
         #expect(throws: ModelConfigError.self) { try KVPresets.custom(kind: .gqa, layers: 2, heads: 8) }
+        // GTA: one tied state per group plus one roped key of d_h / 2, about half of GQA's cache.
+        let gta = try KVPresets.custom(kind: .gta, layers: 32, heads: 32, headDim: 128, options: KVOptionValues(kvHeads: 8))
+        #expect(gta.kvElementsPerToken == (8 * 128 + 64) * 32)
+        #expect(gta.substitutedFormula == "(8 × 128 + 64) × 32 = 34,816")
+        #expect(Double(gta.kvElementsPerToken) / Double(gqa.kvElementsPerToken) == 0.53125)
+        // GLA-2 as in the reference's decoding example: 128 heads, 2 latent heads of 256, d_R 64.
+        let gla = try KVPresets.custom(kind: .gla, layers: 1, heads: 128, headDim: 128,
+                                       options: KVOptionValues(kvLoraRank: 512, ropeDim: 64))
+        #expect(gla.kvElementsPerToken == 2 * 256 + 64)
+        #expect(gla.substitutedFormula == "(2 × 256 + 64) × 1 = 576")
+        #expect(gla.shapeSummary == "GLA, 128 heads, 2 latent heads of d_c 256, d_R 64, 1 layers")
+        #expect(throws: ModelConfigError.self) {
+            try KVPresets.custom(kind: .gla, layers: 1, heads: 6, headDim: 8, options: KVOptionValues(latentHeads: 4))
+        }
     }
 
     @Test func textListing() throws {
@@ -94,7 +108,7 @@ import Testing
 
     @Test(arguments: [(0, "0"), (999, "999"), (1000, "1,000"), (15_552, "15,552"), (1_234_567, "1,234,567"), (-4096, "-4,096")])
     func digitGrouping(value: Int, text: String) {
-        #expect(KVTable.grouped(value) == text)
+        #expect(grouped(value) == text)
     }
 }
 
@@ -105,7 +119,7 @@ import Testing
         let box = try TrainingSandbox()
         defer { box.remove() }
         try box.experiment("kvx", "[grid]\n\"train.seed\" = [1, 2]", kinds: ["mha", "mla"])
-        let models = kvModels(of: try box.load("kvx"))
+        let models = KVTable.models(of: try box.load("kvx"))
         #expect(models.map(\.name) == ["kvx/mha", "kvx/mla"])
         #expect(models[0].kvElementsPerToken == 2 * 4 * 8 * 2)
         #expect(models[1].kvElementsPerToken == (12 + 4) * 2)

@@ -8,7 +8,7 @@ import Testing
     /// A model that validates but needs terabytes: 256 layers of width 16384.
     static let huge = ["model.d_model=16384", "model.mlp_hidden=16384", "model.n_layers=256"]
 
-    @Test(arguments: ["mha", "gqa", "mla"])
+    @Test(arguments: ["mha", "gqa", "mla", "gta", "gla"])
     func activationEstimateIsConservativeAndCloseToTheMeasuredBytes(kind: String) throws {
         let box = try TrainingSandbox()
         defer { box.remove() }

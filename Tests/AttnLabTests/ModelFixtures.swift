@@ -3,7 +3,7 @@ import AttnLab
 /// Small configurations of every attention variant, sized so that finite differences over all
 /// parameters stay fast.
 enum Variant: String, CaseIterable, CustomStringConvertible {
-    case mha, gqa, mqa, mlaTrainOnly, mlaAlways, mlaDenseQuery
+    case mha, gqa, mqa, mlaTrainOnly, mlaAlways, mlaDenseQuery, gta, gla
     var description: String { rawValue }
 
     func config(d: Int = 8, heads: Int = 2, layers: Int = 2, vocab: Int = 11) -> ModelConfig {
@@ -22,6 +22,15 @@ enum Variant: String, CaseIterable, CustomStringConvertible {
             c.attention.qLoraRank = self == .mlaDenseQuery ? 0 : 6
             c.attention.queryCompression = self == .mlaAlways ? .always : .trainOnly
             c.ropeStyle = .interleaved
+        case .gta:
+            // Two groups of two heads of 4, RoPE on half of each head.
+            c.attention.kind = .gta; c.attention.nHeads = 2 * heads; c.attention.headDim = 4
+            c.attention.nKVHeads = heads; c.attention.ropeDim = 2
+        case .gla:
+            // GLA-2: two latent heads of 2, each serving `heads` query heads.
+            c.attention.kind = .gla; c.attention.nHeads = 2 * heads; c.attention.nLatentHeads = 2
+            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2; c.attention.qkRopeHeadDim = 2
+            c.attention.vHeadDim = 3; c.attention.qLoraRank = 6; c.attention.queryCompression = .always
         }
         return c
     }

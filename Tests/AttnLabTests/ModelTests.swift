@@ -4,21 +4,21 @@ import Testing
 @Suite struct ModelTests {
     /// Full causal forward vs. cached decoding: a 3-token prompt in one call, then one token at a
     /// time, with a 4-token cache chunk so the cache grows mid-sequence.
-    func decodeMatchesForward<T: Scalar>(_ type: T.Type, variant: Variant, mode: MLADecodeMode, batch: Int) -> Double {
+    func decodeMatchesForward<T: Scalar>(_ type: T.Type, variant: Variant, mode: LatentDecodeMode, batch: Int) -> Double {
         let config = variant.config()
         let model = DecoderLM<T>(config, seed: 7)
         randomizeWeights(model, seed: 8)
         let t = 9
         let ids = tokenSequence(batch * t, vocab: config.vocabSize, seed: 9)
         let full = model.logits(Graph<T>(recording: false), ids: ids, batch: batch)
-        let cache = model.makeCache(batch: batch, chunk: 4)
+        let cache = model.makeCache(batch: batch, chunk: 4, latentDecode: mode)
         var worst = 0.0
         var pos = 0
         for step in [3, 1, 1, 1, 1, 1, 1] {
             let g = Graph<T>(recording: false)
             var chunk: [Int32] = []
             for b in 0..<batch { chunk += ids[(b * t + pos)..<(b * t + pos + step)] }
-            let out = model.logits(g, ids: chunk, batch: batch, cache: cache, mode: mode)
+            let out = model.logits(g, ids: chunk, batch: batch, cache: cache)
             let v = config.vocabSize
             for b in 0..<batch { for i in 0..<step { for j in 0..<v {
                 let a = Double(out[flat: (b * step + i) * v + j])
@@ -31,8 +31,8 @@ import Testing
         return worst
     }
 
-    @Test(arguments: Variant.allCases, MLADecodeMode.allCases)
-    func cachedDecodingEqualsFullForward(variant: Variant, mode: MLADecodeMode) {
+    @Test(arguments: Variant.allCases, LatentDecodeMode.allCases)
+    func cachedDecodingEqualsFullForward(variant: Variant, mode: LatentDecodeMode) {
         #expect(decodeMatchesForward(Double.self, variant: variant, mode: mode, batch: 2) <= 1e-10)
         #expect(decodeMatchesForward(Float.self, variant: variant, mode: mode, batch: 2) <= 1e-4)
     }
@@ -58,7 +58,7 @@ import Testing
         var rng = TestRNG(5)
         let x = rng.tensor([2, 5, 8], grad: false)
         let g = Graph<Double>(recording: false)
-        let a = attn.queries(g, x, offset: 2, folded: false), b = attn.queries(g, x, offset: 2, folded: true)
+        let a = attn.compression.query(g, x, offset: 2), b = attn.compression.query(g, x, offset: 2, inference: attn.compression.query.inferenceWeight())
         #expect(a.shape == b.shape)
         for i in 0..<a.count { #expect(abs(a[flat: i] - b[flat: i]) <= 1e-12) }
     }
@@ -91,8 +91,12 @@ import Testing
         let a = config.attention
         let perLayer: Int
         switch a.kind {
-        case .mha, .gqa, .mqa: perLayer = 2 * a.effectiveKVHeads * config.headDim
+        case .mha: perLayer = 2 * a.nHeads * config.headDim
+        case .gqa: perLayer = 2 * a.nKVHeads * config.headDim
+        case .mqa: perLayer = 2 * config.headDim
         case .mla: perLayer = a.kvLoraRank + a.qkRopeHeadDim
+        case .gta: perLayer = a.nKVHeads * config.headDim + a.ropeDim
+        case .gla: perLayer = a.kvLoraRank + a.qkRopeHeadDim
         }
         #expect(cache.elementsPerToken == perLayer * config.nLayers)
         #expect(cache.allocatedBytes == 0)

@@ -1,161 +1,151 @@
-/// DeepSeek-V2 multi-head latent attention (facts file, section 1).
+/// DeepSeek-V2 multi-head latent attention (arXiv 2405.04434 section 2.1.2-2.1.3; mla-facts.md
+/// section 1).
 ///
 /// Keys and values come from a normalised latent c_KV = norm(W_DKV h) (`kv_a_proj_with_mqa`,
 /// `kv_a_layernorm`) expanded per head by `kv_b_proj`; positions enter only through a decoupled
 /// RoPE slice: a per-head query part and ONE roped key shared by all heads. The cache holds
-/// c_KV and that key, d_c + d_R elements per token.
-///
-/// Queries: with `q_lora_rank` 0 a dense `q_proj`; otherwise `q_a_proj` then `q_b_proj`, with
-/// RMSNorm between them only in `always` mode. In `train-only` mode the bottleneck is linear,
-/// so inference folds it into one dense W_Q = W_UQ · W_DQ with identical outputs.
-public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
-    public let heads: Int, kvRank: Int, nopeDim: Int, ropeDim: Int, vDim: Int, qRank: Int
-    public let compression: QueryCompression
-    public let qProj: Linear<T>?, qA: Linear<T>?, qANorm: RMSNormLayer<T>?, qB: Linear<T>?
-    public let kvA: Linear<T>, kvANorm: RMSNormLayer<T>, kvB: Linear<T>, oProj: Linear<T>
-    let ropeBase: Double, ropeStyle: RopeStyle
-    let scale: T
-    var qkDim: Int { nopeDim + ropeDim }
+/// c_KV and that key, kv_lora_rank + qk_rope_head_dim elements per token. Queries: `LowRankQuery`.
+public final class MultiHeadLatentAttention<T: Scalar>: LatentAttentionLayer {
+    public let nHeads: Int, kvLoraRank: Int, qkNopeHeadDim: Int, qkRopeHeadDim: Int, vHeadDim: Int
+    public let compression: LatentCompression<T>
+    public let kvANorm: RMSNormLayer<T>, kvB: Linear<T>, oProj: Linear<T>
+    /// Decoding path; both give the same outputs.
+    public var decodeMode: LatentDecodeMode = .absorbed
+    public let cacheStreams: [CacheStreamShape]
 
     /// Inference weights derived from the trained ones by `prepareForInference`.
-    private var denseQ: Tensor<T>?  // [H·(d_nope+d_R), du]: folded or as trained
-    private var latentQ: Tensor<T>?  // [H·d_c, du]: W_UKᵀ absorbed into the query's nope part
-    private var ropeQ: Tensor<T>?  // [H·d_R, du]
-    private var latentO: Tensor<T>?  // [d, H·d_c]: W_UV absorbed into o_proj
+    private(set) var inference: LatentInference<T>?
 
-    public init(_ store: ParameterStore<T>, _ p: String, config: ModelConfig, std: Double, residualStd: Double) {
+    init(_ store: ParameterStore<T>, _ p: String, config: ModelConfig, std: Double, residualStd: Double) {
         let a = config.attention, d = config.dModel
-        heads = a.nHeads; kvRank = a.kvLoraRank; nopeDim = a.qkNopeHeadDim; ropeDim = a.qkRopeHeadDim
-        vDim = a.vHeadDim; qRank = a.qLoraRank; compression = a.queryCompression
-        let qk = nopeDim + ropeDim
-        if qRank > 0 {
-            qProj = nil
-            qA = Linear(store, p + ".q_a_proj", in: d, out: qRank, std: std)
-            qANorm = compression == .always ? RMSNormLayer(store, p + ".q_a_layernorm", width: qRank, eps: config.normEps) : nil
-            qB = Linear(store, p + ".q_b_proj", in: qRank, out: heads * qk, std: std)
-        } else {
-            qProj = Linear(store, p + ".q_proj", in: d, out: heads * qk, std: std)
-            qA = nil; qANorm = nil; qB = nil
-        }
-        kvA = Linear(store, p + ".kv_a_proj_with_mqa", in: d, out: kvRank + ropeDim, std: std)
-        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvRank, eps: config.normEps)
-        kvB = Linear(store, p + ".kv_b_proj", in: kvRank, out: heads * (nopeDim + vDim), std: std)
-        oProj = Linear(store, p + ".o_proj", in: heads * vDim, out: d, std: residualStd)
-        ropeBase = config.ropeBase
-        ropeStyle = config.ropeStyle
-        scale = 1 / T.squareRoot(T(qk))
+        nHeads = a.nHeads; kvLoraRank = a.kvLoraRank; qkNopeHeadDim = a.qkNopeHeadDim
+        qkRopeHeadDim = a.qkRopeHeadDim; vHeadDim = a.vHeadDim
+        compression = LatentCompression(store, p, config: config, std: std)
+        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvLoraRank, eps: config.normEps)
+        kvB = Linear(store, p + ".kv_b_proj", in: kvLoraRank, out: nHeads * (qkNopeHeadDim + vHeadDim), std: std)
+        oProj = Linear(store, p + ".o_proj", in: nHeads * vHeadDim, out: d, std: residualStd)
+        cacheStreams = MultiHeadLatentDesign().cacheStreams(config)
     }
 
     // MARK: training
 
-    public func forward(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
-        let q = queries(g, x, offset: 0, folded: false)
-        let (latent, ropeKey) = latentAndRopeKey(g, x, offset: 0)
-        let (kNope, v) = expand(g, latent)
-        let k = g.concat([kNope, g.broadcastHeads(ropeKey, heads: heads)])
-        return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale)))
-    }
-
-    /// The query input u: x itself, or norm(W_DQ x) when the normalised bottleneck is kept.
-    private func queryInput(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
-        if let qA, let qANorm { return qANorm(g, qA(g, x)) }
-        return x
-    }
-
-    /// Per-head queries [B, H, T, d_nope + d_R] with RoPE on the last d_R. `folded` uses the
-    /// inference projection prepared by `prepareForInference` instead of the trained factors.
-    public func queries(_ g: Graph<T>, _ x: Tensor<T>, offset: Int, folded: Bool) -> Tensor<T> {
-        let flat: Tensor<T>
-        if folded {
-            guard let denseQ else { preconditionFailure("MLA decode before prepareForInference()") }
-            flat = g.matmul(queryInput(g, x), denseQ, transB: true)
-        } else if let qProj {
-            flat = qProj(g, x)
-        } else {
-            let compressed = qA!(g, x)
-            flat = qB!(g, qANorm.map { $0(g, compressed) } ?? compressed)
-        }
-        return g.rope(g.splitHeads(flat, heads: heads), start: nopeDim, width: ropeDim,
-                      positionOffset: offset, base: ropeBase, style: ropeStyle)
-    }
-
     /// The cached quantities of x's tokens: norm(c_KV) as [B, 1, T, d_c] and the roped shared
     /// key as [B, 1, T, d_R].
-    private func latentAndRopeKey(_ g: Graph<T>, _ x: Tensor<T>, offset: Int) -> (Tensor<T>, Tensor<T>) {
-        let (b, t) = (x.shape[0], x.shape[1])
-        let parts = g.split(kvA(g, x), [kvRank, ropeDim])
-        let latent = g.reshape(kvANorm(g, parts[0]), [b, 1, t, kvRank])
-        let ropeKey = g.rope(g.reshape(parts[1], [b, 1, t, ropeDim]), positionOffset: offset,
-                             base: ropeBase, style: ropeStyle)
-        return (latent, ropeKey)
+    func latentAndRopeKey(_ g: Graph<T>, _ x: Tensor<T>, offset: Int) -> (Tensor<T>, Tensor<T>) {
+        let (latent, ropeKey) = compression(g, x, offset: offset)
+        return (g.reshape(kvANorm(g, latent), [x.shape[0], 1, x.shape[1], kvLoraRank]), ropeKey)
     }
 
     /// Latents [B, 1, S, d_c] → per-head no-RoPE keys [B, H, S, d_nope] and values [B, H, S, d_v].
-    private func expand(_ g: Graph<T>, _ latent: Tensor<T>) -> (Tensor<T>, Tensor<T>) {
+    func expand(_ g: Graph<T>, _ latent: Tensor<T>) -> (Tensor<T>, Tensor<T>) {
         let (b, s) = (latent.shape[0], latent.shape[2])
-        let kv = g.splitHeads(kvB(g, g.reshape(latent, [b, s, kvRank])), heads: heads)
-        let parts = g.split(kv, [nopeDim, vDim])
+        let kv = g.splitHeads(kvB(g, g.reshape(latent, [b, s, kvLoraRank])), heads: nHeads)
+        let parts = g.split(kv, [qkNopeHeadDim, vHeadDim])
         return (parts[0], parts[1])
     }
 
     // MARK: inference
 
-    public func makeCache(batch: Int, chunk: Int) -> LayerKVCache<T> {
-        LayerKVCache(batch: batch, streams: [(1, kvRank), (1, ropeDim)], chunk: chunk)
-    }
-
     public func prepareForInference() {
-        let qk = qkDim
-        // Dense query projection over u.
-        let dq: Tensor<T>
-        if let qProj {
-            dq = qProj.weight
-        } else if compression == .always {
-            dq = qB!.weight
-        } else {  // train-only: W_Q = W_UQ · W_DQ
-            let (wa, wb) = (qA!.weight, qB!.weight)
-            dq = Tensor<T>(zeros: [heads * qk, wa.shape[1]])
-            T.gemm(transA: false, transB: false, m: heads * qk, n: wa.shape[1], k: qRank, alpha: 1,
-                   a: wb.ptr, lda: qRank, b: wa.ptr, ldb: wa.shape[1], beta: 0, c: dq.ptr, ldc: wa.shape[1])
+        let rows = qkNopeHeadDim + vHeadDim
+        inference = LatentInference(query: query, latentWidth: kvLoraRank, vHeadDim: vHeadDim, oProj: oProj) {
+            self.kvB.weight.ptr + $0 * rows * self.kvLoraRank
         }
-        denseQ = dq
-        let du = dq.shape[1], ukv = kvB.weight.ptr, kvRow = nopeDim + vDim
-        let lq = Tensor<T>(zeros: [heads * kvRank, du]), rq = Tensor<T>(zeros: [heads * ropeDim, du])
-        let d = oProj.outFeatures
-        let lo = Tensor<T>(zeros: [d, heads * kvRank])
-        for h in 0..<heads {
-            // latentQ_h [d_c, du] = W_UK_hᵀ [d_c, d_nope] · Wq_nope_h [d_nope, du]
-            T.gemm(transA: true, transB: false, m: kvRank, n: du, k: nopeDim, alpha: 1,
-                   a: ukv + h * kvRow * kvRank, lda: kvRank, b: dq.ptr + h * qk * du, ldb: du,
-                   beta: 0, c: lq.ptr + h * kvRank * du, ldc: du)
-            (rq.ptr + h * ropeDim * du).update(from: dq.ptr + (h * qk + nopeDim) * du, count: ropeDim * du)
-            // latentO[:, h·d_c ..< (h+1)·d_c] [d, d_c] = W_O[:, h·d_v ..<] [d, d_v] · W_UV_h [d_v, d_c]
-            T.gemm(transA: false, transB: false, m: d, n: kvRank, k: vDim, alpha: 1,
-                   a: oProj.weight.ptr + h * vDim, lda: heads * vDim, b: ukv + (h * kvRow + nopeDim) * kvRank, ldb: kvRank,
-                   beta: 0, c: lo.ptr + h * kvRank, ldc: heads * kvRank)
-        }
-        latentQ = lq; ropeQ = rq; latentO = lo
+    }
+}
+
+/// MLA's keys, cache, FLOPs, folding and Table-1 text.
+public struct MultiHeadLatentDesign: AttentionDesign {
+    public func makeLayer<T: Scalar>(
+        _ store: ParameterStore<T>, _ prefix: String, config: ModelConfig, std: Double, residualStd: Double
+    ) -> AttentionVariant<T> {
+        .latent(MultiHeadLatentAttention(store, prefix, config: config, std: std, residualStd: residualStd))
     }
 
-    public func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>, mode: MLADecodeMode) -> Tensor<T> {
-        let offset = cache.length, total = offset + x.shape[1]
-        let (latent, ropeKey) = latentAndRopeKey(g, x, offset: offset)
-        cache.append([latent, ropeKey])
-        switch mode {
-        case .naive:
-            let q = queries(g, x, offset: offset, folded: true)
-            let (kNope, v) = expand(g, cache.streams[0].prefix(total, graph: g))
-            let k = g.concat([kNope, g.broadcastHeads(cache.streams[1].prefix(total, graph: g), heads: heads)])
-            return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale, positionOffset: offset)))
-        case .absorbed:
-            guard let latentQ, let ropeQ, let latentO else { preconditionFailure("MLA decode before prepareForInference()") }
-            let u = queryInput(g, x)
-            let qLatent = g.splitHeads(g.matmul(u, latentQ, transB: true), heads: heads)
-            let qRope = g.rope(g.splitHeads(g.matmul(u, ropeQ, transB: true), heads: heads),
-                               positionOffset: offset, base: ropeBase, style: ropeStyle)
-            let o = g.latentAttention(qLatent: qLatent, qRope: qRope, latents: cache.streams[0],
-                                      ropeKeys: cache.streams[1], length: total, scale: scale)
-            return g.matmul(g.mergeHeads(o), latentO, transB: true)
+    public func validate(_ config: ModelConfig) throws {
+        try Self.validateLatentKeys(config)
+        try ModelConfig.requireDimension(config.attention.vHeadDim, "model.attention.v_head_dim")
+    }
+
+    /// The keys MLA shares with GLA: kv_lora_rank, q_lora_rank, qk_rope_head_dim,
+    /// qk_nope_head_dim and query_compression.
+    static func validateLatentKeys(_ config: ModelConfig) throws {
+        let a = config.attention
+        try ModelConfig.requireDimension(a.kvLoraRank, "model.attention.kv_lora_rank")
+        guard a.qLoraRank >= 0, a.qLoraRank <= ModelConfig.dimensionLimit else {
+            throw ModelConfigError(
+                key: "model.attention.q_lora_rank", expected: "0 (dense q_proj) or a positive rank up to \(ModelConfig.dimensionLimit)",
+                found: "\(a.qLoraRank)")
         }
+        guard a.qkRopeHeadDim >= 0, a.qkRopeHeadDim <= ModelConfig.dimensionLimit, a.qkRopeHeadDim % 2 == 0 else {
+            throw ModelConfigError(
+                key: "model.attention.qk_rope_head_dim",
+                expected: "an even width in [0, \(ModelConfig.dimensionLimit)], since RoPE rotates pairs", found: "\(a.qkRopeHeadDim)")
+        }
+        // The query/key head is [nope ; rope], so a negative nope would mean a rope slice wider
+        // than the head it belongs to.
+        guard a.qkNopeHeadDim >= 0 else {
+            throw ModelConfigError(
+                key: "model.attention.qk_nope_head_dim",
+                expected: ">= 0 (qk_rope_head_dim = \(a.qkRopeHeadDim) cannot exceed the query/key head width qk_nope + qk_rope)",
+                found: "\(a.qkNopeHeadDim)")
+        }
+        try ModelConfig.requireDimension(a.qkNopeHeadDim, "model.attention.qk_nope_head_dim", minimum: 0)
+        guard a.qkNopeHeadDim + a.qkRopeHeadDim > 0 else {
+            throw ModelConfigError(
+                key: "model.attention.qk_nope_head_dim",
+                expected: "qk_nope_head_dim + qk_rope_head_dim > 0 so queries and keys have a width",
+                found: "qk_nope_head_dim \(a.qkNopeHeadDim), qk_rope_head_dim \(a.qkRopeHeadDim)")
+        }
+        if a.queryCompression == .always, a.qLoraRank == 0 {
+            throw ModelConfigError(
+                key: "model.attention.query_compression",
+                expected: "\"train-only\" when q_lora_rank is 0 (there is no query bottleneck to keep)",
+                found: "\"always\"")
+        }
+    }
+
+    /// The latent c_KV and the shared roped key.
+    public func cacheStreams(_ config: ModelConfig) -> [CacheStreamShape] {
+        let a = config.attention
+        return [CacheStreamShape(groups: 1, width: a.kvLoraRank), CacheStreamShape(groups: 1, width: a.qkRopeHeadDim)]
+    }
+
+    public func flopWidths(_ config: ModelConfig) -> (qk: Int, v: Int) {
+        let a = config.attention
+        return ((SaturatingCount(a.qkNopeHeadDim) + SaturatingCount(a.qkRopeHeadDim)).value, a.vHeadDim)
+    }
+
+    public func activationElements(_ config: ModelConfig) -> Double {
+        let a = config.attention, heads = Double(a.nHeads)
+        let qk = Double(a.qkNopeHeadDim) + Double(a.qkRopeHeadDim), v = Double(a.vHeadDim)
+        return 3 * heads * (2 * qk + v) + 2 * heads * v + 2 * (Double(a.qLoraRank) + Double(a.kvLoraRank) + Double(a.qkRopeHeadDim))
+    }
+
+    /// A train-only query bottleneck is linear, so inference multiplies it out into one dense
+    /// `q_proj`: the q_lora_rank = 0 architecture.
+    public func served(_ config: ModelConfig) -> ModelConfig { LowRankQuery<Float>.served(config) }
+
+    public var formula: String { "(d_c + d_R) l" }
+    public func formulaFactors(_ config: ModelConfig) -> String {
+        "(\(config.attention.kvLoraRank) + \(config.attention.qkRopeHeadDim))"
+    }
+    public func shapeSummary(_ config: ModelConfig) -> String {
+        let a = config.attention
+        return "MLA, \(a.nHeads) heads, d_c \(a.kvLoraRank), d_R \(a.qkRopeHeadDim)"
+    }
+    public var groupEquivalence: String { "(d_c + d_R) / (2 d_h)" }
+    public func baselineHeadDim(_ config: ModelConfig) -> Int { config.attention.qkNopeHeadDim }
+    public func outputHeadDim(_ config: ModelConfig) -> Int { config.attention.vHeadDim }
+
+    public var kvOptions: [KVOption] { [.kvLoraRank, .ropeDim] }
+
+    /// DeepSeek-V2's proportions: d_c = 4 d_h, d_R = d_h / 2, d_nope = d_v = d_h, dense q_proj.
+    public func applyKVOptions(_ options: KVOptionValues, headDim: Int, to a: inout AttentionConfig) throws {
+        a.kvLoraRank = options.kvLoraRank ?? 4 * headDim
+        a.qkRopeHeadDim = options.ropeDim ?? headDim / 2
+        a.qkNopeHeadDim = headDim
+        a.vHeadDim = headDim
+        a.qLoraRank = 0
     }
 }

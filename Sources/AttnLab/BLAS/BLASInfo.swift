@@ -78,10 +78,7 @@ public func measureSgemmThroughput(size: Int = 1024, warmups: Int = 2, repetitio
     }
     let flops = 2 * Double(size) * Double(size) * Double(size)
     let rates = seconds.map { flops / max($0, 1e-12) / 1e9 }.sorted()
-    let median = rates.count % 2 == 1
-        ? rates[rates.count / 2]
-        : (rates[rates.count / 2 - 1] + rates[rates.count / 2]) / 2
     return GemmThroughput(
         size: size, repetitions: repetitions, threads: Int(openblas_get_num_threads()),
-        bestGFLOPS: rates.last!, medianGFLOPS: median)
+        bestGFLOPS: rates.last!, medianGFLOPS: median(rates)!)
 }

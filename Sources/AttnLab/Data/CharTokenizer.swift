@@ -38,6 +38,7 @@ public struct CharTokenizer: Tokenizer {
 
     public var vocabSize: Int { values.count }
     public var kind: String { Self.tag }
+    public var unit: String { "char" }
     public var serialized: String { Self.tag + ":" + values.map(String.init).joined(separator: ",") }
 
     public func encode(_ bytes: [UInt8]) throws -> [Int32] {

@@ -94,3 +94,23 @@ public struct TextCorpus: Sendable {
         return TextCorpus(name: "tinyshakespeare", bytes: corpus.bytes, files: corpus.files)
     }
 }
+
+extension TextCorpus {
+    /// The text a data source names: Debian's fortunes, `tinyshakespeare.txt` in
+    /// `dataDirectory`, or the file at `path` (`data.path`, resolved). The one place that maps
+    /// `data.source` to a corpus.
+    ///
+    /// - Throws: `DataError` for `file` without a path, a missing file, and the sources that are
+    ///   not text (`tokens`, `mqar`).
+    public static func load(_ source: DataConfig.Source, path: URL?, dataDirectory: String) throws -> TextCorpus {
+        switch source {
+        case .fortunes: return try fortunes()
+        case .tinyshakespeare: return try tinyShakespeare(dataDir: dataDirectory)
+        case .file:
+            guard let path else { throw DataError("data.path: expected a text file for source file, found nothing") }
+            return try file(path.path)
+        case .tokens, .mqar:
+            throw DataError("data.source \(source.rawValue): pre-tokenized or synthetic data, not a text corpus; give a text file its tokenizer can read")
+        }
+    }
+}

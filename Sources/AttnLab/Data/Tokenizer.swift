@@ -3,6 +3,8 @@
 public protocol Tokenizer: Sendable {
     var vocabSize: Int { get }
     var kind: String { get }
+    /// What one token is, for "bits per <unit>" figures: byte, char or token.
+    var unit: String { get }
     var serialized: String { get }
     func encode(_ bytes: [UInt8]) throws -> [Int32]
     func decode(_ ids: [Int32]) -> String
@@ -38,6 +40,7 @@ public struct ByteTokenizer: Tokenizer {
     public init() {}
     public var vocabSize: Int { 256 }
     public var kind: String { Self.tag }
+    public var unit: String { "byte" }
     public var serialized: String { Self.tag }
     public func encode(_ bytes: [UInt8]) -> [Int32] { bytes.map { Int32($0) } }
     /// Ids outside 0..<256 cannot come from this tokenizer's model; they decode as U+FFFD.
@@ -58,6 +61,7 @@ public struct PretokenizedVocabulary: Tokenizer {
     public let vocabSize: Int
     public init(vocabSize: Int) { self.vocabSize = vocabSize }
     public var kind: String { Self.tag }
+    public var unit: String { "token" }
     public var serialized: String { "\(Self.tag):\(vocabSize)" }
     public func encode(_ bytes: [UInt8]) throws -> [Int32] {
         throw DataError("pretokenized vocabulary (size \(vocabSize)) cannot encode text: tokenize it with the tool that wrote the token file")

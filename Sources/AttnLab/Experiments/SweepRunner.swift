@@ -106,13 +106,13 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
     func finish(_ r: Running, code: Int32) {
         let seconds = (clock.now - r.start).seconds
         let log = folder.appendingPathComponent(r.entry.run + ".log").path
-        let summary = try? RunSummary(path: r.entry.path)
+        let summary = try? RunRecord(path: r.entry.path)
         let took = String(format: "%.1fs", seconds)
         switch summary?.status {
         case .finished? where code == 0:
             report.finished.append(r.entry.run)
             durations.append(seconds)
-            out("done   \(pad(r.entry.run))  finished  \(sweepEvalText(summary!.eval))  \(took)")
+            out("done   \(pad(r.entry.run))  finished  \(sweepEvalText(summary!.finalEval))  \(took)")
         case .diverged?:
             report.failed.append((r.entry.run, "diverged at step \(summary!.step)"))
             out("done   \(pad(r.entry.run))  diverged at step \(summary!.step)  \(took)")

@@ -22,7 +22,7 @@ public struct EvaluationResult: CustomStringConvertible, Sendable {
     public var tokens: Int, loss: Double
     public var bitsPerUnit: Double { loss / log(2) }
     public var description: String {
-        String(format: "%@: %d tokens, loss %.4f, %.4f bits per %@", source, tokens, loss, bitsPerUnit, unit)
+        "\(source): \(tokens) tokens, loss \(fixed(loss, 4)), \(fixed(bitsPerUnit, 4)) bits per \(unit)"
     }
 }
 
@@ -49,7 +49,8 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: Evaluatio
         stream = split == .train ? ids[..<cut] : ids[cut...]
         source = "\(textPath) (\(split) split)"
     } else {
-        let all = try TokenDataset.text(try reloadCorpus(config, dataDirectory: dataDirectory), tokenizer: config.data.tokenizer.rawValue, valFraction: config.data.valFraction)
+        let corpus = try TextCorpus.load(config.data.source, path: config.data.resolvedPath(), dataDirectory: dataDirectory)
+        let all = try TokenDataset.text(corpus.bytes, tokenizer: config.data.tokenizer.rawValue, valFraction: config.data.valFraction)
         stream = split == .train ? all.train : all.validation
         source = "the run's \(config.data.source.rawValue) corpus (\(split) split)"
     }
@@ -57,43 +58,26 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: Evaluatio
     var windows = max(0, (stream.count - 1) / t)
     if maxTokens > 0 { windows = min(windows, max(1, maxTokens / t)) }
     guard windows > 0, stream.count >= window else { throw RunFileError("\(source): fewer than seq_len + 1 = \(window) tokens to evaluate") }
-    let g = Graph<Float>(recording: false)
-    let batchRows = config.train.batchSize
-    var lossSum = 0.0, counted = 0
+    var batches: [TokenBatch] = []
     var w = 0
     while w < windows {
-        let rows = min(batchRows, windows - w)
+        let rows = min(config.train.batchSize, windows - w)
         var inputs: [Int32] = [], targets: [Int32] = []
         for r in 0..<rows {
             let start = stream.startIndex + (w + r) * t
             inputs += stream[start..<(start + t)]
             targets += stream[(start + 1)...(start + t)]
         }
-        lossSum += Double(run.model.loss(g, ids: inputs, targets: targets, batch: rows)[flat: 0]) * Double(rows * t)
-        counted += rows * t
-        g.reset()
+        batches.append(TokenBatch(batchSize: rows, seqLen: t, inputs: inputs, targets: targets))
         w += rows
     }
-    let unit = run.tokenizer.kind == "byte" ? "byte" : run.tokenizer.kind == "char" ? "char" : "token"
-    return EvaluationResult(source: source, unit: unit, tokens: counted, loss: lossSum / Double(counted))
-}
-
-private func reloadCorpus(_ config: ExperimentConfig, dataDirectory: String) throws -> [UInt8] {
-    switch config.data.source {
-    case .fortunes: return try TextCorpus.fortunes().bytes
-    case .tinyshakespeare: return try TextCorpus.tinyShakespeare(dataDir: dataDirectory).bytes
-    case .file:
-        guard let url = config.data.resolvedPath() else { throw DataError("data.path: expected a text file, found nothing") }
-        return try TextCorpus.file(url.path).bytes
-    case .tokens, .mqar:
-        throw RunFileError("evaluating a run trained on pre-tokenized or synthetic data needs --data with text its tokenizer can read")
-    }
+    return EvaluationResult(source: source, unit: run.tokenizer.unit, tokens: windows * t, loss: meanLoss(run.model, batches: batches))
 }
 
 /// Streams generated text to `emit` and returns a one-line cost report.
 public func generateFromCheckpoint(
     path: String, prompt: String, maxNewTokens: Int, temperature: Double, topK: Int, seed: UInt64,
-    mode: MLADecodeMode, emit: (String) -> Void
+    latentDecode mode: LatentDecodeMode, emit: (String) -> Void
 ) throws -> String {
     let run = try LoadedRun(path: path)
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
@@ -102,7 +86,7 @@ public func generateFromCheckpoint(
     let byteLevel = run.tokenizer.kind == "byte"
     var pending: [UInt8] = []
     emit(prompt)
-    let report = generate(model: run.model, prompt: ids, maxNewTokens: maxNewTokens, sampler: &sampler, mode: mode) { id in
+    let report = generate(model: run.model, prompt: ids, maxNewTokens: maxNewTokens, sampler: &sampler, latentDecode: mode) { id in
         guard byteLevel else { emit(run.tokenizer.decode([id])); return }
         // Bytes are held until they form complete UTF-8 characters.
         pending.append(UInt8(truncatingIfNeeded: id))

@@ -16,17 +16,17 @@ public struct GenerationReport: Sendable {
 /// per step. Tokens are handed to `onToken` as they are produced.
 public func generate<T: Scalar>(
     model: DecoderLM<T>, prompt: [Int32], maxNewTokens: Int, sampler: inout Sampler,
-    mode: MLADecodeMode = .absorbed, onToken: (Int32) -> Void
+    latentDecode: LatentDecodeMode = .absorbed, onToken: (Int32) -> Void
 ) -> GenerationReport {
     precondition(!prompt.isEmpty, "generation needs a non-empty prompt")
     let limit = model.config.maxSeqLen
     let promptIds = Array(prompt.suffix(limit))
-    let cache = model.makeCache(batch: 1)
+    let cache = model.makeCache(batch: 1, latentDecode: latentDecode)
     let g = Graph<T>(recording: false)
     let v = model.config.vocabSize
     let clock = ContinuousClock()
     let t0 = clock.now
-    var logits = model.logits(g, ids: promptIds, batch: 1, cache: cache, mode: mode)
+    var logits = model.logits(g, ids: promptIds, batch: 1, cache: cache)
     var next = sampler.sample(logits.ptr + (promptIds.count - 1) * v, count: v)
     let prefill = (clock.now - t0).seconds
     var produced = 0
@@ -36,7 +36,7 @@ public func generate<T: Scalar>(
         produced += 1
         if produced == maxNewTokens || cache.length >= limit { break }
         g.reset()
-        logits = model.logits(g, ids: [next], batch: 1, cache: cache, mode: mode)
+        logits = model.logits(g, ids: [next], batch: 1, cache: cache)
         next = sampler.sample(logits.ptr, count: v)
     }
     return GenerationReport(

@@ -6,15 +6,32 @@ public enum ParameterInit: Sendable {
 }
 
 /// Owns a model's parameters in creation order, each with its hierarchical name. Creation order
-/// is the order of `ModelConfig.parameterSpecs`, so checkpoints and optimizers can rely on it.
+/// is the order of `ModelConfig.parameterSpecs` (derived from it), so checkpoints and optimizers
+/// can rely on it.
 public final class ParameterStore<T: Scalar> {
     public private(set) var tensors: [Tensor<T>] = []
+    /// Every parameter's name and shape, in creation order.
+    public private(set) var shapes: [(name: String, shape: [Int])] = []
     private var rng: SeededRandom
+    private let recordingOnly: Bool
 
-    public init(seed: UInt64) { rng = SeededRandom(seed: seed) }
+    public init(seed: UInt64) {
+        rng = SeededRandom(seed: seed)
+        recordingOnly = false
+    }
+
+    /// A store that records names and shapes only and allocates nothing: building a layer on it
+    /// lists the layer's parameters (`ModelConfig.parameterSpecs`) at any size. Its tensors are
+    /// empty placeholders, so the layer built on it must not be run.
+    public init(recordingShapes: Void) {
+        rng = SeededRandom(seed: 0)
+        recordingOnly = true
+    }
 
     public func make(_ name: String, _ shape: [Int], _ initial: ParameterInit) -> Tensor<T> {
-        precondition(!tensors.contains { $0.name == name }, "duplicate parameter name \(name)")
+        precondition(!shapes.contains { $0.name == name }, "duplicate parameter name \(name)")
+        shapes.append((name, shape))
+        if recordingOnly { return Tensor<T>(shape: [0], data: Buffer<T>(count: 0), name: name) }
         let t = Tensor<T>(zeros: shape, requiresGrad: true, name: name)
         switch initial {
         case .ones: t.data.fill(1)
@@ -27,34 +44,4 @@ public final class ParameterStore<T: Scalar> {
     }
 
     public subscript(name: String) -> Tensor<T>? { tensors.first { $0.name == name } }
-}
-
-/// A bias-free linear map with a PyTorch-layout weight [out, in]: y = x Wᵀ.
-public struct Linear<T: Scalar> {
-    public let weight: Tensor<T>
-    public var inFeatures: Int { weight.shape[1] }
-    public var outFeatures: Int { weight.shape[0] }
-
-    public init(_ store: ParameterStore<T>, _ name: String, in inF: Int, out outF: Int, std: Double) {
-        weight = store.make(name + ".weight", [outF, inF], .normal(std: std))
-    }
-
-    public func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
-        g.matmul(x, weight, transB: true)
-    }
-}
-
-/// RMSNorm with a learned per-channel gain.
-public struct RMSNormLayer<T: Scalar> {
-    public let weight: Tensor<T>
-    public let eps: T
-
-    public init(_ store: ParameterStore<T>, _ name: String, width: Int, eps: Double) {
-        weight = store.make(name + ".weight", [width], .ones)
-        self.eps = T(eps)
-    }
-
-    public func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>) -> Tensor<T> {
-        g.rmsNorm(x, weight: weight, eps: eps)
-    }
 }

@@ -58,6 +58,45 @@ public struct CheckpointState: Sendable, Equatable {
     }
 }
 
+/// What `checkpoint/meta` records, by name: which slot holds the last complete checkpoint and
+/// where that checkpoint leaves the run. On disk it stays one int64 dataset of eight values in
+/// `fields` order (also written as the dataset's `fields` attribute), so that the writer
+/// switches to a new slot with a single write and files written before this type read
+/// unchanged; this type is the one place that knows the order.
+struct CheckpointMeta: Equatable {
+    static let fields = ["slot", "step", "optimizer_step", "rng0", "rng1", "rng2", "rng3", "format_version"]
+    /// The value every field holds while no checkpoint exists.
+    static let none = [Int64](repeating: -1, count: fields.count)
+
+    var slot: Int
+    var step: Int
+    var optimizerStep: Int
+    /// The batch sampler's four PRNG words.
+    var samplerState: [UInt64]
+    var formatVersion: Int
+
+    init(slot: Int, state: CheckpointState, formatVersion: Int = RunLayout.formatVersion) {
+        self.slot = slot; step = state.step; optimizerStep = state.optimizerStep
+        samplerState = state.samplerState; self.formatVersion = formatVersion
+    }
+
+    /// Reads the stored values; nil when they say there is no checkpoint.
+    init?(_ values: [Int64]) {
+        guard values.count == Self.fields.count, values[0] >= 0 else { return nil }
+        slot = Int(values[0]); step = Int(values[1]); optimizerStep = Int(values[2])
+        samplerState = values[3..<7].map { UInt64(bitPattern: $0) }
+        formatVersion = Int(values[7])
+    }
+
+    var values: [Int64] {
+        [Int64(slot), Int64(step), Int64(optimizerStep)] + samplerState.map { Int64(bitPattern: $0) } + [Int64(formatVersion)]
+    }
+
+    func state(elapsed: Double) -> CheckpointState {
+        CheckpointState(step: step, optimizerStep: optimizerStep, samplerState: samplerState, elapsed: elapsed)
+    }
+}
+
 /// Names of the run file's objects; the layout is documented in results/README.md.
 enum RunLayout {
     static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s", "activation_bytes", "peak_rss_bytes"]

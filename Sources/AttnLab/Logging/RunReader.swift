@@ -77,16 +77,15 @@ public final class RunReader {
 
     /// The last complete checkpoint, or nil when none was written (or weights were not saved).
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
-        let meta = try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values
-        guard meta.count == 8, meta[0] >= 0 else { return nil }
+        guard let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values) else {
+            return nil
+        }
         // xoshiro's all-zero state is a fixed point; only a damaged file holds it.
-        guard meta[3..<7].contains(where: { $0 != 0 }) else {
+        guard meta.samplerState.contains(where: { $0 != 0 }) else {
             throw RunFileError("\(path): /\(RunLayout.checkpointMeta) holds an all-zero sampler state; the checkpoint is damaged")
         }
         let elapsed = try file.root.dataset(RunLayout.checkpointElapsed).read(as: Double.self).values.first ?? 0
-        let state = CheckpointState(step: Int(meta[1]), optimizerStep: Int(meta[2]),
-                                    samplerState: meta[3..<7].map { UInt64(bitPattern: $0) }, elapsed: elapsed)
-        return (state, Int(meta[0]))
+        return (meta.state(elapsed: elapsed), meta.slot)
     }
 
     /// Copies the checkpoint's weights (and optimiser moments when `optimizer` is given) into
@@ -125,69 +124,4 @@ public final class RunReader {
 public struct RunFileError: Error, CustomStringConvertible, Sendable {
     public let description: String
     public init(_ message: String) { description = message }
-}
-
-extension RunWriter {
-    /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
-    /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
-    /// resumes SWMR writing.
-    ///
-    /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
-    public static func resume(
-        path: String, lock: RunFileLock, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
-    ) throws -> (writer: RunWriter, state: CheckpointState, evalAtCheckpoint: [Double]?) {
-        guard lock.runPath == path else { throw RunFileError("internal: resuming \(path) under the lock of \(lock.runPath)") }
-        let file = try openForWriting(path)
-        let reader = RunReader(path: path, file: file)
-        let (state, slot) = try reader.checkpoint() ?? {
-            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint)")
-        }()
-        _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
-        let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count
-        try file.root.appendableDataset("train/step", of: Int64.self).truncate(to: keepTrain)
-        for c in RunLayout.trainColumns.dropFirst() { try file.root.appendableDataset("train/" + c, of: Double.self).truncate(to: keepTrain) }
-        guard try reader.evalColumns() == evalColumns.sorted() else {
-            throw RunFileError("\(path): /eval holds \(try reader.evalColumns()); this run logs \(evalColumns)")
-        }
-        let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
-        try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
-        for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
-        let evalSteps = try reader.evalSteps()
-        let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
-        try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
-        try file.startSWMRWrite()
-        let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
-                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
-        return (writer, state, evalAtCheckpoint)
-    }
-
-    /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with
-    /// HDF5's `h5clear -s` (HDF5 1.10 has no library call for it).
-    static func openForWriting(_ path: String) throws -> HDF5File {
-        do { return try HDF5File.open(path: path, mode: .readWrite) } catch {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["h5clear", "-s", path]
-            p.standardOutput = FileHandle.nullDevice
-            p.standardError = FileHandle.nullDevice
-            do { try p.run() } catch {
-                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
-            }
-            // h5clear reads the file's metadata; on a damaged file it must not stall the resume.
-            let deadline = ContinuousClock.now + .seconds(20)
-            while p.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
-            if p.isRunning {
-                p.terminate()
-                p.waitUntilExit()
-                throw RunFileError("\(path) cannot be opened for writing: \(error); h5clear -s did not finish within 20 s (the file is probably damaged)")
-            }
-            guard p.terminationStatus != 127 else {
-                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
-            }
-            guard p.terminationStatus == 0 else {
-                throw RunFileError("\(path) cannot be opened for writing: \(error) (h5clear -s also failed with status \(p.terminationStatus))")
-            }
-            return try HDF5File.open(path: path, mode: .readWrite)
-        }
-    }
 }

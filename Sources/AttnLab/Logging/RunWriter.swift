@@ -102,7 +102,8 @@ public final class RunWriter {
         for c in evalColumns { try root.createAppendableDataset("eval/" + c, of: Double.self) }
         try root.createStringDataset(RunLayout.status, byteCapacity: 32, value: RunStatus.running.rawValue)
         try root.writeDataset(RunLayout.statusStep, HDF5Array(shape: [1], values: [Int64(0)]))
-        try root.writeDataset(RunLayout.checkpointMeta, HDF5Array(shape: [8], values: [Int64](repeating: -1, count: 8)))
+        try root.writeDataset(RunLayout.checkpointMeta, HDF5Array(shape: [CheckpointMeta.fields.count], values: CheckpointMeta.none))
+        try root.dataset(RunLayout.checkpointMeta).setAttribute("fields", .string(CheckpointMeta.fields.joined(separator: ",")))
         try root.writeDataset(RunLayout.checkpointElapsed, HDF5Array(shape: [1], values: [0.0]))
         if saveWeights {
             for slot in 0..<2 {
@@ -187,8 +188,7 @@ public final class RunWriter {
             try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
         }
         try file.flush()
-        let rng = state.samplerState.map { Int64(bitPattern: $0) }
-        try root.dataset(RunLayout.checkpointMeta).overwrite([Int64(slot), Int64(state.step), Int64(state.optimizerStep)] + rng + [Int64(RunLayout.formatVersion)])
+        try root.dataset(RunLayout.checkpointMeta).overwrite(CheckpointMeta(slot: slot, state: state).values)
         try root.dataset(RunLayout.checkpointElapsed).overwrite([state.elapsed])
         try file.flush()
         nextSlot = 1 - slot

@@ -9,19 +9,14 @@ public final class DecoderBlock<T: Scalar> {
     init(_ store: ParameterStore<T>, index: Int, config: ModelConfig, std: Double, residualStd: Double) {
         let p = "layers.\(index)"
         inputNorm = RMSNormLayer(store, p + ".input_layernorm", width: config.dModel, eps: config.normEps)
-        switch config.attention.kind {
-        case .mha, .gqa, .mqa:
-            attention = .grouped(GroupedQueryAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
-        case .mla:
-            attention = .latent(MultiHeadLatentAttention(store, p + ".self_attn", config: config, std: std, residualStd: residualStd))
-        }
+        attention = config.attention.kind.design.makeLayer(store, p + ".self_attn", config: config, std: std, residualStd: residualStd)
         postAttentionNorm = RMSNormLayer(store, p + ".post_attention_layernorm", width: config.dModel, eps: config.normEps)
         mlp = SwiGLUMLP(store, p + ".mlp", d: config.dModel, hidden: config.mlpHidden, std: std, residualStd: residualStd)
     }
 
-    func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>?, mode: MLADecodeMode) -> Tensor<T> {
+    func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>?) -> Tensor<T> {
         let normed = inputNorm(g, x)
-        let a = cache.map { attention.decode(g, normed, cache: $0, mode: mode) } ?? attention.forward(g, normed)
+        let a = cache.map { attention.decode(g, normed, cache: $0) } ?? attention.forward(g, normed)
         let h = g.add(x, a)
         return g.add(h, mlp(g, postAttentionNorm(g, h)))
     }
@@ -39,9 +34,13 @@ public final class DecoderLM<T: Scalar> {
 
     /// Builds the model with GPT-2 initialisation from `seed`. The configuration must have been
     /// validated (`ModelConfig.validate()`).
-    public init(_ config: ModelConfig, seed: UInt64) {
+    public convenience init(_ config: ModelConfig, seed: UInt64) {
+        self.init(config, store: ParameterStore<T>(seed: seed))
+    }
+
+    /// Builds the model's parameters in `store` (a recording store lists them without memory).
+    init(_ config: ModelConfig, store: ParameterStore<T>) {
         self.config = config
-        let store = ParameterStore<T>(seed: seed)
         self.store = store
         let std = 0.02, residualStd = 0.02 / Double(2 * config.nLayers).squareRoot()
         embedding = store.make("embed_tokens.weight", [config.vocabSize, config.dModel], .normal(std: std))
@@ -54,15 +53,14 @@ public final class DecoderLM<T: Scalar> {
 
     /// Logits [B, T, V] for token ids laid out [B, T]. With a cache, the ids are the next tokens
     /// of each sequence and the cache advances by T.
-    public func logits(_ g: Graph<T>, ids: [Int32], batch: Int, cache: InferenceCache<T>? = nil,
-                       mode: MLADecodeMode = .absorbed) -> Tensor<T> {
+    public func logits(_ g: Graph<T>, ids: [Int32], batch: Int, cache: InferenceCache<T>? = nil) -> Tensor<T> {
         precondition(batch > 0 && ids.count % batch == 0, "\(ids.count) ids do not split into \(batch) sequences")
         let t = ids.count / batch
         precondition(cache == nil || cache!.layers.count == blocks.count, "cache built for another model")
         precondition((cache?.length ?? 0) + t <= config.maxSeqLen || cache != nil,
                      "sequence of \(t) tokens exceeds max_seq_len \(config.maxSeqLen)")
         var x = g.embedding(embedding, ids: ids, shape: [batch, t])
-        for (i, block) in blocks.enumerated() { x = block(g, x, cache: cache?.layers[i], mode: mode) }
+        for (i, block) in blocks.enumerated() { x = block(g, x, cache: cache?.layers[i]) }
         return g.matmul(finalNorm(g, x), lmHead ?? embedding, transB: true)
     }
 
@@ -71,9 +69,13 @@ public final class DecoderLM<T: Scalar> {
         g.crossEntropy(logits(g, ids: ids, batch: batch), targets: targets)
     }
 
-    /// A fresh, empty KV cache for `batch` sequences, with inference weights prepared.
-    public func makeCache(batch: Int, chunk: Int = 64) -> InferenceCache<T> {
-        for b in blocks { b.attention.prepareForInference() }
+    /// A fresh, empty KV cache for `batch` sequences, with inference weights prepared. The latent
+    /// variants decode along `latentDecode` (the others have one path).
+    public func makeCache(batch: Int, chunk: Int = 64, latentDecode: LatentDecodeMode = .absorbed) -> InferenceCache<T> {
+        for b in blocks {
+            b.attention.prepareForInference()
+            b.attention.useLatentDecode(latentDecode)
+        }
         return InferenceCache(layers: blocks.map { $0.attention.makeCache(batch: batch, chunk: chunk) })
     }
 }

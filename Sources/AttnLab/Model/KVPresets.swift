@@ -49,23 +49,24 @@ public struct KVModel: Sendable, Equatable {
         self.attention = attention
         self.layers = layers
         self.dModel = dModel
-        let dh = attention.kind == .mla ? attention.qkNopeHeadDim : attention.headDim
+        let dh = attention.kind.design.baselineHeadDim(Self.modelConfig(attention, layers: layers, dModel: dModel))
         self.baseline = baseline
             ?? MHABaseline(label: "MHA \(attention.nHeads)×\(dh)", heads: attention.nHeads, headDim: dh, layers: layers)
     }
 
     /// A ModelConfig with this attention, so presets go through the same validation as
-    /// trainable models. The width defaults to the heads' total width when unknown.
-    public var modelConfig: ModelConfig {
+    /// trainable models. The width defaults to the heads' total output width when unknown.
+    public var modelConfig: ModelConfig { Self.modelConfig(attention, layers: layers, dModel: dModel) }
+
+    private static func modelConfig(_ attention: AttentionConfig, layers: Int, dModel: Int?) -> ModelConfig {
         var config = ModelConfig()
         config.nLayers = layers
         config.attention = attention
-        let headWidth = attention.kind == .mla ? attention.vHeadDim : attention.headDim
-        config.dModel = dModel ?? attention.nHeads * headWidth
+        config.dModel = dModel ?? attention.nHeads * attention.kind.design.outputHeadDim(config)
         return config
     }
 
-    public var kvElementsPerTokenPerLayer: Int { attention.kvElementsPerTokenPerLayer(headDim: attention.headDim) }
+    public var kvElementsPerTokenPerLayer: Int { modelConfig.kvElementsPerTokenPerLayer }
     public var kvElementsPerToken: Int { kvElementsPerTokenPerLayer * layers }
     public func bytesPerToken(_ precision: KVPrecision) -> Int { kvElementsPerToken * precision.bytesPerElement }
 
@@ -78,39 +79,16 @@ public struct KVModel: Sendable, Equatable {
         Double(kvElementsPerTokenPerLayer) / Double(2 * baseline.headDim)
     }
 
-    /// DeepSeek-V2 Table 1's expression for this kind.
-    public var formula: String {
-        switch attention.kind {
-        case .mha: return "2 n_h d_h l"
-        case .gqa: return "2 n_g d_h l"
-        case .mqa: return "2 d_h l"
-        case .mla: return "(d_c + d_R) l"
-        }
-    }
+    /// DeepSeek-V2 Table 1's expression for this kind (or the paper's for later kinds).
+    public var formula: String { attention.kind.design.formula }
 
     /// The formula with this model's numbers put in, ending in the total.
     public var substitutedFormula: String {
-        let a = attention
-        let factors: String
-        switch a.kind {
-        case .mha: factors = "2 × \(a.nHeads) × \(a.headDim) × \(layers)"
-        case .gqa: factors = "2 × \(a.nKVHeads) × \(a.headDim) × \(layers)"
-        case .mqa: factors = "2 × \(a.headDim) × \(layers)"
-        case .mla: factors = "(\(a.kvLoraRank) + \(a.qkRopeHeadDim)) × \(layers)"
-        }
-        return factors + " = " + KVTable.grouped(kvElementsPerToken)
+        attention.kind.design.formulaFactors(modelConfig) + " × \(layers) = " + grouped(kvElementsPerToken)
     }
 
     /// Heads and widths in a few words, e.g. "MLA, 16 heads, d_c 512, d_R 64, 27 layers".
-    public var shapeSummary: String {
-        let a = attention
-        switch a.kind {
-        case .mha: return "MHA, \(a.nHeads) heads × \(a.headDim), \(layers) layers"
-        case .gqa: return "GQA, \(a.nHeads) heads × \(a.headDim), \(a.nKVHeads) KV heads, \(layers) layers"
-        case .mqa: return "MQA, \(a.nHeads) heads × \(a.headDim), 1 KV head, \(layers) layers"
-        case .mla: return "MLA, \(a.nHeads) heads, d_c \(a.kvLoraRank), d_R \(a.qkRopeHeadDim), \(layers) layers"
-        }
-    }
+    public var shapeSummary: String { attention.kind.design.shapeSummary(modelConfig) + ", \(layers) layers" }
 }
 
 public struct KVPresetError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -130,29 +108,16 @@ public enum KVPresets {
         return model
     }
 
-    /// An attention given on the command line. MLA defaults follow DeepSeek-V2's proportions,
-    /// d_c = 4 d_h and d_R = d_h / 2, and its head width serves as d_nope and d_v.
+    /// An attention given on the command line; the kind's design fills its own options (MLA:
+    /// DeepSeek-V2's proportions d_c = 4 d_h, d_R = d_h / 2, d_nope = d_v = d_h).
     public static func custom(
-        kind: AttentionKind, layers: Int, heads: Int, kvHeads: Int? = nil, headDim: Int = 128,
-        kvLoraRank: Int? = nil, ropeDim: Int? = nil
+        kind: AttentionKind, layers: Int, heads: Int, headDim: Int = 128, options: KVOptionValues = KVOptionValues()
     ) throws -> KVModel {
         var a = AttentionConfig()
         a.kind = kind
         a.nHeads = heads
         a.headDim = headDim
-        if kind == .gqa {
-            guard let kvHeads else {
-                throw ModelConfigError(key: "model.attention.n_kv_heads", expected: "a KV head count for gqa", found: "none")
-            }
-            a.nKVHeads = kvHeads
-        }
-        if kind == .mla {
-            a.kvLoraRank = kvLoraRank ?? 4 * headDim
-            a.qkRopeHeadDim = ropeDim ?? headDim / 2
-            a.qkNopeHeadDim = headDim
-            a.vHeadDim = headDim
-            a.qLoraRank = 0
-        }
+        try kind.design.applyKVOptions(options, headDim: headDim, to: &a)
         let model = KVModel(name: "custom-\(kind.rawValue)", source: "given on the command line", attention: a, layers: layers)
         try model.modelConfig.validate()
         return model
@@ -221,25 +186,6 @@ extension KVModel {
     /// The KV figures of a trainable model (for example one run of an experiment), compared with
     /// an MHA of the same heads and head width.
     public init(name: String, source: String, config: ModelConfig) {
-        var attention = config.attention
-        if attention.kind != .mla { attention.headDim = config.headDim }
-        if attention.kind == .mqa { attention.nKVHeads = 1 }
-        if attention.kind == .mha { attention.nKVHeads = attention.nHeads }
-        self.init(name: name, source: source, attention: attention, layers: config.nLayers, dModel: config.dModel)
+        self.init(name: name, source: source, attention: config.attention, layers: config.nLayers, dModel: config.dModel)
     }
-}
-
-/// The models of an experiment's runs, one per distinct model configuration (seeds collapse),
-/// named `experiment/run` with the run's seed suffix dropped.
-public func kvModels(of experiment: Experiment) -> [KVModel] {
-    var seen: [ModelConfig] = []
-    var models: [KVModel] = []
-    for run in experiment.runs where !seen.contains(run.config.model) {
-        seen.append(run.config.model)
-        var name = run.name
-        if let range = name.range(of: #"-?seed\d+$"#, options: .regularExpression) { name.removeSubrange(range) }
-        models.append(KVModel(name: "\(experiment.name)/\(name.isEmpty ? run.config.model.attention.kind.rawValue : name)",
-                              source: "AttnLab experiment \(experiment.name)", config: run.config.model))
-    }
-    return models
 }

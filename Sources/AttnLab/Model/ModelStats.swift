@@ -14,72 +14,37 @@ public struct ParameterSpec: Sendable, Hashable, CustomStringConvertible {
 }
 
 extension ModelConfig {
-    /// Every trainable tensor in a fixed order: embedding, then per layer input norm, attention,
-    /// post-attention norm, MLP, then the final norm and (untied only) the output head.
-    /// The model implementation asserts it creates exactly this list.
+    /// Every trainable tensor in creation order: embedding, then per layer input norm, attention,
+    /// post-attention norm, MLP, then the final norm and (untied only) the output head. Derived
+    /// by building the model on a recording store (one block, renamed per layer), so it cannot
+    /// differ from what `DecoderLM` creates.
     public var parameterSpecs: [ParameterSpec] {
-        var specs = [ParameterSpec(name: "embed_tokens.weight", shape: [vocabSize, dModel])]
+        let outer = recordedSpecs { var c = $0; c.nLayers = 0; _ = DecoderLM<Float>(c, store: $1) }
+        let block = layerParameterSpecs
+        var specs = [outer[0]]
         for i in 0..<max(nLayers, 0) {
-            specs += layerParameterSpecs(prefix: "layers.\(i).")
+            specs += block.map { ParameterSpec(name: "layers.\(i)." + $0.name.dropFirst("layers.0.".count), shape: $0.shape) }
         }
-        specs.append(ParameterSpec(name: "norm.weight", shape: [dModel]))
-        if !tieEmbeddings {
-            specs.append(ParameterSpec(name: "lm_head.weight", shape: [vocabSize, dModel]))
-        }
-        return specs
+        return specs + outer.dropFirst()
     }
 
-    /// One decoder block's tensors: input norm, attention, post-attention norm, MLP.
-    private func layerParameterSpecs(prefix p: String) -> [ParameterSpec] {
-        [ParameterSpec(name: p + "input_layernorm.weight", shape: [dModel])]
-            + attentionParameterSpecs(prefix: p + "self_attn.")
-            + [
-                ParameterSpec(name: p + "post_attention_layernorm.weight", shape: [dModel]),
-                ParameterSpec(name: p + "mlp.gate_proj.weight", shape: [mlpHidden, dModel]),
-                ParameterSpec(name: p + "mlp.up_proj.weight", shape: [mlpHidden, dModel]),
-                ParameterSpec(name: p + "mlp.down_proj.weight", shape: [dModel, mlpHidden]),
-            ]
+    /// The tensors `build` creates on a recording store, for this config.
+    private func recordedSpecs(_ build: (ModelConfig, ParameterStore<Float>) -> Void) -> [ParameterSpec] {
+        let store = ParameterStore<Float>(recordingShapes: ())
+        build(self, store)
+        return store.shapes.map { ParameterSpec(name: $0.name, shape: $0.shape) }
+    }
+
+    /// Block 0's tensors: input norm, attention, post-attention norm, MLP.
+    private var layerParameterSpecs: [ParameterSpec] {
+        recordedSpecs { _ = DecoderBlock<Float>($1, index: 0, config: $0, std: 0, residualStd: 0) }
     }
 
     /// Sum of the element counts of one block's tensors (all of them, or matrices only),
     /// saturated: sizes are computed without building the per-layer list `nLayers` times.
     private func layerElements(matricesOnly: Bool = false) -> SaturatingCount {
-        layerParameterSpecs(prefix: "").filter { !matricesOnly || $0.shape.count == 2 }
+        layerParameterSpecs.filter { !matricesOnly || $0.shape.count == 2 }
             .reduce(0) { $0 + SaturatingCount($1.count) }
-    }
-
-    private func attentionParameterSpecs(prefix p: String) -> [ParameterSpec] {
-        let a = attention
-        let d = dModel
-        guard a.kind == .mla else {
-            let q = a.nHeads * headDim, kv = a.effectiveKVHeads * headDim
-            return [
-                ParameterSpec(name: p + "q_proj.weight", shape: [q, d]),
-                ParameterSpec(name: p + "k_proj.weight", shape: [kv, d]),
-                ParameterSpec(name: p + "v_proj.weight", shape: [kv, d]),
-                ParameterSpec(name: p + "o_proj.weight", shape: [d, q]),
-            ]
-        }
-        let qHead = a.nHeads * (a.qkNopeHeadDim + a.qkRopeHeadDim)
-        var specs: [ParameterSpec] = []
-        if a.qLoraRank > 0 {
-            specs.append(ParameterSpec(name: p + "q_a_proj.weight", shape: [a.qLoraRank, d]))
-            // Only DeepSeek's own variant normalises c_Q; the train-only bottleneck stays linear
-            // so that it can be folded into one matrix.
-            if a.queryCompression == .always {
-                specs.append(ParameterSpec(name: p + "q_a_layernorm.weight", shape: [a.qLoraRank]))
-            }
-            specs.append(ParameterSpec(name: p + "q_b_proj.weight", shape: [qHead, a.qLoraRank]))
-        } else {
-            specs.append(ParameterSpec(name: p + "q_proj.weight", shape: [qHead, d]))
-        }
-        specs += [
-            ParameterSpec(name: p + "kv_a_proj_with_mqa.weight", shape: [a.kvLoraRank + a.qkRopeHeadDim, d]),
-            ParameterSpec(name: p + "kv_a_layernorm.weight", shape: [a.kvLoraRank]),
-            ParameterSpec(name: p + "kv_b_proj.weight", shape: [a.nHeads * (a.qkNopeHeadDim + a.vHeadDim), a.kvLoraRank]),
-            ParameterSpec(name: p + "o_proj.weight", shape: [d, a.nHeads * a.vHeadDim]),
-        ]
-        return specs
     }
 
     /// Trainable parameters (elements of `parameterSpecs`); `Int.max` when the count does not fit
@@ -94,26 +59,19 @@ extension ModelConfig {
     /// The blocks plus the final norm.
     private var nonEmbeddingElements: SaturatingCount { SaturatingCount(nLayers) * layerElements() + SaturatingCount(dModel) }
 
-    /// The tensors of the model as served. An MLA train-only query bottleneck is linear, so
-    /// inference multiplies it out into one dense `q_proj` [H*(d_nope+d_rope), d]; that is the
-    /// q_lora_rank = 0 architecture. The fold grows the model when q_lora_rank is large relative
-    /// to d and H*(d_nope+d_rope), and shrinks it otherwise.
+    /// The tensors of the model as served, after the attention's inference folding (for example
+    /// an MLA train-only query bottleneck multiplied out into one dense `q_proj`).
     public var inferenceParameterSpecs: [ParameterSpec] { servedConfig.parameterSpecs }
 
     public var inferenceParameterCount: Int { servedConfig.parameterCount }
 
-    /// The config as served: a train-only MLA query bottleneck folded (q_lora_rank 0).
-    private var servedConfig: ModelConfig {
-        guard attention.kind == .mla, attention.queryCompression == .trainOnly, attention.qLoraRank > 0 else {
-            return self
-        }
-        var folded = self
-        folded.attention.qLoraRank = 0
-        return folded
-    }
+    private var servedConfig: ModelConfig { attention.kind.design.served(self) }
 
-    /// Elements one token adds to one layer's KV cache (DeepSeek-V2 Table 1).
-    public var kvElementsPerTokenPerLayer: Int { attention.kvElementsPerTokenPerLayer(headDim: headDim) }
+    /// Elements one token adds to one layer's KV cache (DeepSeek-V2 Table 1): the sum of the
+    /// attention's cache streams. `Int.max` when it does not fit in an `Int`.
+    public var kvElementsPerTokenPerLayer: Int {
+        attention.kind.design.cacheStreams(self).reduce(0) { $0 + SaturatingCount($1.elements) }.value
+    }
 
     public var kvElementsPerToken: Int { (SaturatingCount(kvElementsPerTokenPerLayer) * SaturatingCount(nLayers)).value }
 
@@ -132,25 +90,12 @@ extension ModelConfig {
     public func forwardFLOPsPerToken(context: Int) -> Int { forwardFLOPs(context: context).value }
 
     private func forwardFLOPs(context: Int) -> SaturatingCount {
-        let a = attention
-        let qk = a.kind == .mla ? SaturatingCount(a.qkNopeHeadDim) + SaturatingCount(a.qkRopeHeadDim) : SaturatingCount(headDim)
-        let v = SaturatingCount(a.kind == .mla ? a.vHeadDim : headDim)
-        return 2 * matmulWeightsPerToken + SaturatingCount.product([nLayers, 2, a.nHeads, context]) * (qk + v)
+        let widths = attention.kind.design.flopWidths(self)
+        return 2 * matmulWeightsPerToken
+            + SaturatingCount.product([nLayers, 2, attention.nHeads, context]) * (SaturatingCount(widths.qk) + SaturatingCount(widths.v))
     }
 
     /// Forward plus backward, the backward pass costing twice the forward (the "6N" rule);
     /// `Int.max` when the count does not fit in an `Int`.
     public func trainingFLOPsPerToken(context: Int) -> Int { (3 * forwardFLOPs(context: context)).value }
-}
-
-extension AttentionConfig {
-    /// Elements one token adds to one layer's cache: K and V per KV head for the head-based
-    /// kinds; the latent c_KV plus the shared RoPE key for MLA. `headDim` is the resolved
-    /// width (`ModelConfig.headDim`), unused by MLA.
-    public func kvElementsPerTokenPerLayer(headDim: Int) -> Int {
-        let elements = kind == .mla
-            ? SaturatingCount(kvLoraRank) + SaturatingCount(qkRopeHeadDim)
-            : SaturatingCount.product([2, effectiveKVHeads, headDim])
-        return elements.value
-    }
 }

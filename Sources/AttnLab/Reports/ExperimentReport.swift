@@ -71,7 +71,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         runs = groups.flatMap { g in
             g.runs.map { r in
                 ReportRunRow(file: r.fileName, run: r.run, variant: g.name, seed: r.seed, status: r.status.rawValue,
-                             step: r.statusStep, finalValLoss: r.finalValLoss, startTime: r.startTime, host: r.host)
+                             step: r.step, finalValLoss: r.finalValLoss, startTime: r.startTime, host: r.host)
             }
         }
         references = PaperReference.tables(kinds: Set(groups.map(\.attention)))

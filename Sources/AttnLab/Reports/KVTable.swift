@@ -2,6 +2,21 @@ import Foundation
 
 /// Renders KV-cache figures as a per-model listing, an aligned text table or a Markdown table.
 public enum KVTable {
+    /// The models of an experiment's runs, one per distinct model configuration (seeds collapse),
+    /// named `experiment/run` with the run's seed suffix dropped.
+    public static func models(of experiment: Experiment) -> [KVModel] {
+        var seen: [ModelConfig] = []
+        var models: [KVModel] = []
+        for run in experiment.runs where !seen.contains(run.config.model) {
+            seen.append(run.config.model)
+            var name = run.name
+            if let range = name.range(of: #"-?seed\d+$"#, options: .regularExpression) { name.removeSubrange(range) }
+            models.append(KVModel(name: "\(experiment.name)/\(name.isEmpty ? run.config.model.attention.kind.rawValue : name)",
+                                  source: "AttnLab experiment \(experiment.name)", config: run.config.model))
+        }
+        return models
+    }
+
     /// One block per model, every figure labelled; the default `attnlab kv` output.
     public static func text(_ models: [KVModel]) -> String {
         models.map(block).joined(separator: "\n\n")
@@ -37,7 +52,7 @@ public enum KVTable {
             m.name, m.shapeSummary, m.substitutedFormula, grouped(m.kvElementsPerTokenPerLayer),
             grouped(m.kvElementsPerToken),
         ] + KVPrecision.allCases.map { grouped(m.bytesPerToken($0)) }
-            + ["\(percent(m.ratioToMHA)) of \(m.baseline.label)", decimal(m.equivalentGQAGroups)]
+            + ["\(percent(m.ratioToMHA)) of \(m.baseline.label)", trimmedDecimal(m.equivalentGQAGroups)]
     }
 
     /// Space-aligned columns for terminals.
@@ -82,17 +97,6 @@ public enum KVTable {
         return rows.map { "| " + $0.map(escapePipes).joined(separator: " | ") + " |" }.joined(separator: "\n")
     }
 
-    /// 15552 -> "15,552", independent of the process locale so output is reproducible.
-    public static func grouped(_ value: Int) -> String {
-        let digits = String(value.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
-        }
-        return value < 0 ? "-" + out : out
-    }
-
     private static func ratioText(_ m: KVModel) -> String {
         if m.attention.kind == .mha, m.kvElementsPerToken == m.baseline.kvElementsPerToken {
             return "100% (this is the MHA baseline)"
@@ -102,20 +106,11 @@ public enum KVTable {
 
     private static func groupsText(_ m: KVModel) -> String {
         let perLayer = m.kvElementsPerTokenPerLayer, dh = m.baseline.headDim
-        let groups = decimal(m.equivalentGQAGroups)
-        let lhs = m.attention.kind == .mla ? "(d_c + d_R) / (2 d_h)" : "elements per layer / (2 d_h)"
+        let groups = trimmedDecimal(m.equivalentGQAGroups)
+        let lhs = m.attention.kind.design.groupEquivalence
         return "\(groups) groups of d_h \(dh): \(lhs) = \(grouped(perLayer)) / \(grouped(2 * dh)) = \(groups)"
     }
 
-    private static func percent(_ x: Double) -> String { String(format: "%.1f%%", x * 100) }
-
-    /// Up to two decimals without trailing zeros: 2.25, 4.5, 16.
-    private static func decimal(_ x: Double) -> String {
-        var s = String(format: "%.2f", x)
-        while s.hasSuffix("0") { s.removeLast() }
-        if s.hasSuffix(".") { s.removeLast() }
-        return s
-    }
 
     private static func pad(_ s: String, _ width: Int) -> String {
         s + String(repeating: " ", count: max(0, width - s.count))

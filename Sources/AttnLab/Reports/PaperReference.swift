@@ -65,7 +65,7 @@ public enum PaperReference {
             rows: [
                 ["activated params", "2.5B", "2.4B", "25.0B", "21.5B"],
                 ["total params", "15.8B", "15.7B", "250.8B", "247.4B"],
-                ["KV cache per token (elements)"] + models.map { "\(KVTable.grouped($0.kvElementsPerToken)) (\(fixed(Double($0.kvElementsPerToken) / 1000, 1))K)" },
+                ["KV cache per token (elements)"] + models.map { "\(grouped($0.kvElementsPerToken)) (\(fixed(Double($0.kvElementsPerToken) / 1000, 1))K)" },
                 ["KV cache vs MHA"] + models.map { percent($0.ratioToMHA) },
             ] + table9Scores.map { [$0.0] + $0.1.map { fixed($0, 1) } },
             notes: ["The paper states MLA needs 14% (small) and 4% (large) of MHA's cache; the KV rows above recompute this from Table 1's formulas."])
@@ -82,13 +82,10 @@ public enum PaperReference {
             title: "Small-scale evidence: MLA, GQA and MHA at about 0.9B, \(label)",
             source: "Jianlin Su, kexue.fm 10907 (~0.9B params, 16B tokens); AttnLab reference facts section 5",
             header: ["model", "loss", "KV cache per token (elements)", "KV vs MHA"],
-            rows: suResults.map { [$0.0, fixed($0.1, 3), KVTable.grouped($0.2), percent(Double($0.2) / Double(mhaKV))] },
+            rows: suResults.map { [$0.0, fixed($0.1, 3), grouped($0.2), percent(Double($0.2) / Double(mhaKV))] },
             notes: ["Other small studies (facts section 5): MLA + RoPE at rank d/2 cut KV 45% for about +0.3% val loss "
                     + "(arXiv 2506.09342, 30M GPT); small-scale differences are within seed noise unless intervals say otherwise."])
     }
 }
 
-/// Fixed-point text, independent of locale, for reproducible reports.
-func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
-func percent(_ x: Double) -> String { fixed(100 * x, 1) + "%" }

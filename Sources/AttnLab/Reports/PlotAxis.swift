@@ -37,7 +37,7 @@ struct PlotAxis {
             let every = last - first > 8 ? 2 : 1
             return stride(from: first, through: last, by: every).map { e in
                 let v = Foundation.pow(2, Double(e))
-                return (v, e >= 0 ? KVTable.grouped(Int(v)) : String(format: "%g", v))
+                return (v, e >= 0 ? grouped(Int(v)) : String(format: "%g", v))
             }
         }
         let raw = (hi - lo) / 8

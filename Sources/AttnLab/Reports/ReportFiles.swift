@@ -10,7 +10,7 @@ public struct RenderedReport: Sendable {
 
     /// Reads the run files and renders everything; `stem` names the plots the Markdown links to
     /// ("NAME" gives NAME-loss.svg and NAME-pareto.svg beside the Markdown).
-    public init(experiment: String, runs: [ReportRun], stem: String, including: [String] = [],
+    public init(experiment: String, runs: [RunRecord], stem: String, including: [String] = [],
                 unreadable: [UnreadableRunFile] = []) throws {
         let variants = ReportVariant.group(runs, primary: experiment)
         report = ExperimentReport(experiment: experiment, variants: variants, including: including)
@@ -43,7 +43,7 @@ public struct ReportPaths: Sendable {
 public func writeExperimentReport(experiment: String, resultsDirectory: URL, markdownPath: String? = nil,
                                   including: [String] = []) throws -> ReportPaths {
     let (runs, unreadable) = try readRunFolders([experiment] + including, resultsDirectory: resultsDirectory, hint: "attnlab sweep") {
-        try ReportRun(path: $0)
+        try RunRecord(path: $0)
     }
     let md = URL(fileURLWithPath: markdownPath ?? resultsDirectory.appendingPathComponent(experiment + ".md").path)
     let stem = md.deletingPathExtension().lastPathComponent

@@ -48,8 +48,8 @@ public enum ReportMarkdown {
         header += ["final val loss"] + (r.secondaryMetric.map { ["final val " + metricLabel($0)] } ?? [])
         header += ["final train loss", "median tokens/s", "median step ms", "peak activations MiB", "peak RSS MiB"]
         let rows = r.variants.map { v -> [String] in
-            var row = [v.name, v.attention, KVTable.grouped(v.parameters), KVTable.grouped(v.kvElementsPerToken),
-                       KVTable.grouped(v.kvBytesPerTokenFP32), KVTable.grouped(v.kvBytesPerTokenBF16)]
+            var row = [v.name, v.attention, grouped(v.parameters), grouped(v.kvElementsPerToken),
+                       grouped(v.kvBytesPerTokenFP32), grouped(v.kvBytesPerTokenBF16)]
             if r.baseline != nil { row.append(v.kvRatioToMHA.map(percent) ?? "-") }
             row.append(meanStd(v.finalValLoss, 4))
             if r.secondaryMetric != nil { row.append(meanStd(v.finalSecondary, 4)) }
@@ -92,7 +92,7 @@ public enum ReportMarkdown {
 
     static func kvSection(_ r: ExperimentReport) -> [String] {
         let rows = r.kvFormulas.map {
-            [$0.variant, "`\($0.formula)`", $0.substituted, KVTable.grouped($0.elementsPerToken),
+            [$0.variant, "`\($0.formula)`", $0.substituted, grouped($0.elementsPerToken),
              $0.matchesRunFile ? "yes" : "NO", $0.paperCapability]
         }
         return ["## KV cache per token (DeepSeek-V2 Table 1 formulas)", "",

@@ -5,16 +5,16 @@ public struct ReportVariant: Sendable {
     public var name: String
     public var attention: String
     /// Every run of the variant, ascending by seed.
-    public var runs: [ReportRun]
+    public var runs: [RunRecord]
     /// The runs that finished: only these enter statistics and plots, so a diverged or still
     /// running seed cannot drag a mean.
-    public var finished: [ReportRun] { runs.filter { $0.status == .finished } }
+    public var finished: [RunRecord] { runs.filter { $0.status == .finished } }
 
     /// Groups runs into variants: MHA first (the baseline of every comparison), then GQA, MQA,
     /// MLA, then by name, so the order depends on nothing but the files' contents.
     /// Runs of another experiment than `primary` (included for comparison) are named
     /// `experiment/variant`.
-    public static func group(_ runs: [ReportRun], primary: String? = nil) -> [ReportVariant] {
+    public static func group(_ runs: [RunRecord], primary: String? = nil) -> [ReportVariant] {
         let named = runs.map { r in (primary == nil || r.experiment == primary ? r.run : "\(r.experiment)/\(r.run)", r.config) }
         let groups = VariantGrouping.group(named, fallback: { runs[$0].attention })
         let kindOrder = AttentionKind.allCases.map(\.rawValue)

@@ -21,13 +21,6 @@ public struct SampleSummary: Sendable, Equatable, Codable {
     }
 }
 
-/// The middle value; the mean of the two middle values for an even count.
-public func median(_ values: [Double]) -> Double? {
-    guard !values.isEmpty else { return nil }
-    let s = values.sorted(), k = s.count / 2
-    return s.count % 2 == 1 ? s[k] : 0.5 * (s[k - 1] + s[k])
-}
-
 /// A paired comparison of one variant against a baseline over the seeds both were run with:
 /// differences variant - baseline, a Student-t 95% interval and a two-sided paired t-test.
 public struct PairedComparison: Sendable, Equatable, Codable {

@@ -35,17 +35,8 @@ public struct MemoryEstimate: Sendable, Equatable {
     public init(model: ModelConfig, batchSize: Int, seqLen: Int, dataBytes: Double = 0) {
         let (b, t) = (Double(batchSize), Double(seqLen))
         let (d, layers, vocab) = (Double(model.dModel), Double(model.nLayers), Double(model.vocabSize))
-        let a = model.attention
-        let heads = Double(a.nHeads)
-        var layer = 6 * d + 4 * Double(model.mlpHidden)
-        if a.kind == .mla {
-            let qk = Double(a.qkNopeHeadDim) + Double(a.qkRopeHeadDim), v = Double(a.vHeadDim)
-            layer += 3 * heads * (2 * qk + v) + 2 * heads * v
-            layer += 2 * (Double(a.qLoraRank) + Double(a.kvLoraRank) + Double(a.qkRopeHeadDim))
-        } else {
-            let dh = Double(model.headDim), kv = Double(a.effectiveKVHeads)
-            layer += 3 * (heads + 2 * kv) * dh + 2 * heads * dh
-        }
+        let heads = Double(model.attention.nHeads)
+        let layer = 6 * d + 4 * Double(model.mlpHidden) + model.attention.kind.design.activationElements(model)
         let perToken = 2 * (layers * layer + 2 * d) + layers * heads * t + 3 * vocab
         stateBytes = 16 * Double(model.parameterCount)
         activationBytes = 4 * b * t * perToken

@@ -52,7 +52,7 @@ public func trainRun(
     let optimizer = AdamW(params, settings: settings)
     let schedule = LearningRateSchedule(
         peak: config.optimizer.lr, warmupSteps: config.schedule.warmupSteps, totalSteps: config.train.steps,
-        minRatio: config.schedule.minLRRatio, kind: config.schedule.kind == .constant ? .constant : .cosine)
+        minRatio: config.schedule.minLRRatio, kind: config.schedule.kind)
 
     let writer: RunWriter
     var startStep = 0, elapsedBefore = 0.0

@@ -51,14 +51,7 @@ public struct TrainingData {
             dataset = try TokenDataset(tokens: tokens, tokenizer: PretokenizedVocabulary(vocabSize: vocab), valFraction: d.valFraction)
             origin = "\(url.path) (\(d.tokenFormat.rawValue) token file, \(tokens.count) tokens)"
         default:
-            let corpus: TextCorpus
-            switch d.source {
-            case .fortunes: corpus = try TextCorpus.fortunes()
-            case .tinyshakespeare: corpus = try TextCorpus.tinyShakespeare(dataDir: dataDirectory)
-            default:
-                guard let url = d.resolvedPath() else { throw DataError("data.path: expected a text file for source file, found nothing") }
-                corpus = try TextCorpus.file(url.path)
-            }
+            let corpus = try TextCorpus.load(d.source, path: d.resolvedPath(), dataDirectory: dataDirectory)
             dataset = try TokenDataset.text(corpus.bytes, tokenizer: d.tokenizer.rawValue, valFraction: d.valFraction)
             origin = "\(corpus.name) (\(corpus.bytes.count) bytes, \(d.tokenizer.rawValue) tokenizer)"
         }
@@ -68,38 +61,20 @@ public struct TrainingData {
         tokenizer = dataset.tokenizer
         sampler = try BatchSampler(stream: dataset.train, seqLen: d.seqLen, batchSize: config.train.batchSize, rng: rng)
         validation = try dataset.validationBatches(batches: config.eval.batches, batchSize: config.train.batchSize, seqLen: d.seqLen)
-        switch dataset.tokenizer.kind {
-        case ByteTokenizer().kind: metric = .text(unit: "byte")
-        case "char": metric = .text(unit: "char")
-        default: metric = .text(unit: "token")
-        }
+        metric = .text(unit: dataset.tokenizer.unit)
         description = "\(origin); \(dataset.train.count) train / \(dataset.validation.count) validation tokens (val_fraction \(d.valFraction))"
         unigramBits = unigramEntropy(dataset.train, vocab: dataset.tokenizer.vocabSize)
     }
 
     /// Validation loss and the metric's second column, over the whole fixed validation set.
     public func evaluate(_ model: DecoderLM<Float>) -> [Double] {
-        var lossSum = 0.0, correct = 0, labelled = 0
-        let g = Graph<Float>(recording: false)
-        let v = model.config.vocabSize
-        for batch in validation {
-            let logits = model.logits(g, ids: batch.inputs, batch: batch.batchSize)
-            lossSum += Double(g.crossEntropy(logits, targets: batch.targets)[flat: 0])
-            if metric == .recall {
-                for (row, target) in batch.targets.enumerated() where target != ignoreIndex {
-                    let p = logits.ptr + row * v
-                    var best = 0
-                    for j in 1..<v where p[j] > p[best] { best = j }
-                    labelled += 1
-                    if best == Int(target) { correct += 1 }
-                }
-            }
-            g.reset()
-        }
-        let loss = lossSum / Double(max(validation.count, 1))
         switch metric {
-        case .text: return [loss, loss / log(2)]
-        case .recall: return [loss, labelled > 0 ? Double(correct) / Double(labelled) : 0]
+        case .text:
+            let loss = meanLoss(model, batches: validation)
+            return [loss, loss / log(2)]
+        case .recall:
+            let (loss, accuracy) = meanLossAndRecall(model, batches: validation)
+            return [loss, accuracy]
         }
     }
 }

@@ -43,6 +43,15 @@ public final class CacheStream<T: Scalar> {
     }
 }
 
+/// One cached quantity per token: `groups` vectors of `width` elements (K of 2 KV heads of 64:
+/// groups 2, width 64).
+public struct CacheStreamShape: Sendable, Equatable {
+    public var groups: Int, width: Int
+    public init(groups: Int, width: Int) { self.groups = groups; self.width = width }
+    /// Elements per token; `Int.max` when the product does not fit in an `Int`.
+    public var elements: Int { SaturatingCount.product([groups, width]).value }
+}
+
 /// A layer's KV cache. It grows by whole chunks of tokens, never per token, and reports the
 /// bytes it holds.
 public final class LayerKVCache<T: Scalar> {
@@ -50,7 +59,7 @@ public final class LayerKVCache<T: Scalar> {
     public let chunk: Int
     public private(set) var length = 0
 
-    public init(batch: Int, streams: [(groups: Int, width: Int)], chunk: Int = 64) {
+    public init(batch: Int, streams: [CacheStreamShape], chunk: Int = 64) {
         precondition(chunk > 0, "cache chunk must be positive")
         self.streams = streams.map { CacheStream(batch: batch, groups: $0.groups, width: $0.width) }
         self.chunk = chunk

@@ -3,7 +3,8 @@ import Foundation
 /// Linear warm-up to the peak rate, then cosine decay to `minRatio · peak` at the last step
 /// (or constant after warm-up).
 public struct LearningRateSchedule: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable, CaseIterable { case cosine, constant }
+    /// The config's `schedule.kind`: one enum for the key and the schedule.
+    public typealias Kind = ScheduleConfig.Kind
     public var peak: Double
     public var warmupSteps: Int
     public var totalSteps: Int
@@ -18,7 +19,10 @@ public struct LearningRateSchedule: Sendable, Equatable {
     /// Rate for 0-based step `step`.
     public func rate(at step: Int) -> Double {
         if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
-        guard kind == .cosine else { return peak }
+        switch kind {
+        case .constant: return peak
+        case .cosine: break
+        }
         let span = max(totalSteps - 1 - warmupSteps, 1)
         let progress = min(Double(step - warmupSteps) / Double(span), 1)
         let floor = peak * minRatio

@@ -1,7 +1,8 @@
 /// Which attention a model uses. `mqa` is GQA with one KV head; `mla` is DeepSeek's multi-head
-/// latent attention.
+/// latent attention; `gta` and `gla` are grouped-tied and grouped latent attention (Zadouri et
+/// al. 2025). Each kind's design is `AttentionKind.design` (Attention/).
 public enum AttentionKind: String, Codable, Sendable, CaseIterable {
-    case mha, gqa, mqa, mla
+    case mha, gqa, mqa, mla, gta, gla
 }
 
 /// How MLA treats its low-rank query path (facts file, section 1).
@@ -21,11 +22,13 @@ public enum RopeStyle: String, Codable, Sendable, CaseIterable {
 public struct AttentionConfig: Codable, Sendable, Equatable {
     public var kind: AttentionKind = .mha
     public var nHeads: Int = 8
-    /// KV heads for `gqa`; `mha` uses `nHeads` and `mqa` uses 1 whatever is set here.
+    /// KV heads for `gqa` (tied KV heads for `gta`); `mha` uses `nHeads` and `mqa` uses 1
+    /// whatever is set here.
     public var nKVHeads: Int = 2
     /// Per-head width for MHA/GQA/MQA; 0 means `dModel / nHeads`.
     public var headDim: Int = 0
-    // MLA
+    // MLA and GLA
+    /// Width of the whole KV latent (GLA: of all latent heads together).
     public var kvLoraRank: Int = 64
     /// 0 = no query compression (a dense `q_proj`, as in DeepSeek-V2-Lite).
     public var qLoraRank: Int = 128
@@ -33,18 +36,15 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var qkRopeHeadDim: Int = 16
     public var vHeadDim: Int = 32
     public var queryCompression: QueryCompression = .trainOnly
+    /// GLA: latent heads h_c, each kv_lora_rank / h_c wide and serving n_heads / h_c query
+    /// heads (GLA-2: 2).
+    public var nLatentHeads: Int = 2
+    // GTA
+    /// Width of GTA's single-head RoPE key and of each query's roped part (the repository's
+    /// `rope_dim`); 0 means head_dim / 2.
+    public var ropeDim: Int = 0
 
     public init() {}
-
-    /// KV heads actually used by MHA/GQA/MQA.
-    public var effectiveKVHeads: Int {
-        switch kind {
-        case .mha: return nHeads
-        case .gqa: return nKVHeads
-        case .mqa: return 1
-        case .mla: return nHeads
-        }
-    }
 }
 
 public struct ModelConfig: Codable, Sendable, Equatable {

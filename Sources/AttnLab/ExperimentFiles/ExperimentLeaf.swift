@@ -1,17 +1,3 @@
-import Foundation
-
-/// Why an experiment could not be loaded: one line per problem, each naming where it is (the
-/// file, or `--set`), the key path, what was expected and what was found.
-public struct ExperimentError: Error, Equatable, CustomStringConvertible, LocalizedError {
-    public let messages: [String]
-
-    public init(_ messages: [String]) { self.messages = messages }
-    init(_ message: String) { self.messages = [message] }
-
-    public var description: String { messages.joined(separator: "\n") }
-    public var errorDescription: String? { description }
-}
-
 /// Where a value came from, for messages: a file (as displayed) or `--set`, and the key path as
 /// written there (`grid.train.seed`, `variants[1].set.model.d_model`, ...).
 struct ExperimentOrigin: Equatable, Sendable {

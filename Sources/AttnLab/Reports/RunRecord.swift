@@ -1,7 +1,10 @@
 import Foundation
 
-/// Everything the experiment report needs from one run file, read through `RunReader` only.
-public struct ReportRun: Sendable {
+/// Everything the tables, reports, sweeps and `attnlab inspect` read from one run file, read
+/// through `RunReader` only (results/README.md describes the layout). The one record type of a
+/// run file: a missing or mistyped attribute throws, naming the file, rather than reading as 0.
+public struct RunRecord: Sendable {
+    public var path: String
     public var fileName: String
     public var run: String
     public var experiment: String
@@ -13,22 +16,29 @@ public struct ReportRun: Sendable {
     public var blasCore: String
     public var blasThreads: Int
     public var status: RunStatus
-    public var statusStep: Int
+    /// The step `status` was recorded at.
+    public var step: Int
     public var attention: String
     public var parameters: Int
     public var kvElementsPerToken: Int
+    public var kvElementsPerTokenPerLayer: Int
     public var trainSteps: [Int]
     public var trainLoss: [Double]
     public var tokensPerSecond: [Double]
     public var activationBytes: [Double]
     public var peakRSSBytes: [Double]
+    /// Wall seconds since the run started, per logged step.
+    public var elapsedSeconds: [Double]
     public var evalSteps: [Int]
     /// Eval columns by name ("loss", "bits_per_byte" or "accuracy", ...), aligned with `evalSteps`.
     public var eval: [String: [Double]]
 
+    /// - Throws: `RunFileError` (or the HDF5 layer's error) when the file cannot be opened or
+    ///   lacks an attribute or dataset of the layout.
     public init(path: String) throws {
         let r = try RunReader(path: path)
         defer { try? r.close() }
+        self.path = path
         fileName = URL(fileURLWithPath: path).lastPathComponent
         run = try r.attribute("run")
         experiment = try r.attribute("experiment")
@@ -39,7 +49,7 @@ public struct ReportRun: Sendable {
         host = try r.attribute("host")
         blasCore = try r.attribute("blas_core")
         blasThreads = try r.intAttribute("blas_threads")
-        (status, statusStep) = try r.status()
+        (status, step) = try r.status()
         guard case .string(let kind) = try r.modelAttribute("attention") else {
             throw RunFileError("\(path): /model attribute 'attention' is not a string")
         }
@@ -52,18 +62,23 @@ public struct ReportRun: Sendable {
         }
         parameters = try modelInt("param_count")
         kvElementsPerToken = try modelInt("kv_elements_per_token")
+        kvElementsPerTokenPerLayer = try modelInt("kv_elements_per_token_per_layer")
         trainSteps = try r.trainSteps()
         trainLoss = try r.trainColumn("loss")
         tokensPerSecond = try r.trainColumn("tokens_per_s")
         activationBytes = try r.trainColumn("activation_bytes")
         peakRSSBytes = try r.trainColumn("peak_rss_bytes")
+        elapsedSeconds = try r.trainColumn("elapsed_s")
         evalSteps = try r.evalSteps()
         var eval: [String: [Double]] = [:]
         for c in try r.evalColumns() { eval[c] = try r.evalColumn(c) }
         self.eval = eval
     }
 
+    public var finalTrainLoss: Double? { trainLoss.last }
     public var finalValLoss: Double? { eval["loss"]?.last }
+    /// The last value of every eval column.
+    public var finalEval: [String: Double] { eval.compactMapValues(\.last) }
 
     /// Tokens one optimiser step consumes: micro-batch sequences x their length x accumulation.
     /// MQAR examples have their own length.

@@ -1,7 +1,7 @@
 /// The schema: every config key in the order `resolvedTOML` prints it. Ranges here are the
 /// per-key ones; model-dimension consistency (head counts dividing, MLA widths, ...) belongs to
 /// `ModelConfig.validate()`, and the cross-section checks this module owns are in
-/// `ExperimentChecks.swift`. Keep `experiments/README.md` in step with this list.
+/// `ExperimentDecoder.swift`. `ExperimentKeyDocumentation` renders it for experiments/README.md, whose key table a test holds to it.
 enum ExperimentSchema {
     static var fields: [ExperimentField] {
         [
@@ -27,6 +27,8 @@ enum ExperimentSchema {
             .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1, max: dim),
             .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1, max: dim),
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
+            .int("model.attention.n_latent_heads", \.model.attention.nLatentHeads, min: 1, max: dim),
+            .int("model.attention.rope_dim", \.model.attention.ropeDim, min: 0, max: dim),
 
             .choice("data.source", \.data.source),
             .line("data.path", \.data.path),
@@ -78,4 +80,52 @@ enum ExperimentSchema {
 
     /// Top-level keys of an experiment file that are not config values.
     static let fileOnlyKeys = ["base", "variants", "grid"]
+}
+
+/// One config key as experiments/README.md's key table states it: the dotted path, the type
+/// column and the default column, generated from the schema and `ExperimentConfig()`'s values
+/// so that a test can hold the table to them.
+public struct ExperimentKeyDocumentation: Sendable, Equatable {
+    public let path: String
+    public let type: String
+    public let defaultValue: String
+
+    public init(path: String, type: String, defaultValue: String) {
+        self.path = path; self.type = type; self.defaultValue = defaultValue
+    }
+
+    /// Every key of the schema's sections (`model`, `data`, ...), in schema order.
+    public static var all: [ExperimentKeyDocumentation] {
+        let defaults = ExperimentConfig()
+        return ExperimentSchema.fields.filter { !$0.table.isEmpty }.map { field in
+            let value = field.read(defaults)
+            let shown: String
+            switch (field.type, value) {
+            case (.choice, .string(let word)): shown = "`\(word)`"
+            case (.line, _): shown = "`\(value.literal)`"
+            default: shown = value.literal
+            }
+            return ExperimentKeyDocumentation(path: field.path, type: field.type.documentation, defaultValue: shown)
+        }
+    }
+}
+
+extension ExperimentFieldType {
+    /// The type as the README's key table writes it ("int >= 1", "number in (0, 0.5]", ...).
+    var documentation: String {
+        func bound(_ x: Double) -> String { trimmedDecimal(x) }
+        switch self {
+        case .int(let min, _): return "int >= \(min)"
+        case .double(let lo, let loIn, let hi, let hiIn):
+            switch (lo, hi) {
+            case (nil, nil): return "number"
+            case (let lo?, nil): return "number \(loIn ? ">=" : ">") \(bound(lo))"
+            case (nil, let hi?): return "number \(hiIn ? "<=" : "<") \(bound(hi))"
+            case (let lo?, let hi?): return "number in \(loIn ? "[" : "(")\(bound(lo)), \(bound(hi))\(hiIn ? "]" : ")")"
+            }
+        case .bool: return "bool"
+        case .line: return "string, one line"
+        case .choice(let words): return words.map { "`\($0)`" }.joined(separator: " \\| ")
+        }
+    }
 }

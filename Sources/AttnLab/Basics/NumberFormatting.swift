@@ -1,0 +1,29 @@
+import Foundation
+
+// The number formats of every table, report and message: one place, so a figure prints the same
+// wherever it appears.
+
+/// An integer with thousands separators: 110592 → "110,592", -1234 → "-1,234".
+public func grouped(_ value: Int) -> String {
+    let digits = String(value.magnitude)
+    var out = ""
+    for (i, ch) in digits.enumerated() {
+        if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+        out.append(ch)
+    }
+    return value < 0 ? "-" + out : out
+}
+
+/// `x` with exactly `digits` decimals ("%.Nf").
+public func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+
+/// A fraction as a percentage with one decimal: 0.1406 → "14.1%".
+public func percent(_ fraction: Double) -> String { fixed(100 * fraction, 1) + "%" }
+
+/// Up to two decimals without trailing zeros: 2.25, 4.5, 16.
+public func trimmedDecimal(_ x: Double) -> String {
+    var s = fixed(x, 2)
+    while s.hasSuffix("0") { s.removeLast() }
+    if s.hasSuffix(".") { s.removeLast() }
+    return s
+}

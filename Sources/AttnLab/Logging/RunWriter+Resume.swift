@@ -1,0 +1,66 @@
+import Foundation
+
+extension RunWriter {
+    /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
+    /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
+    /// resumes SWMR writing.
+    ///
+    /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
+    public static func resume(
+        path: String, lock: RunFileLock, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
+    ) throws -> (writer: RunWriter, state: CheckpointState, evalAtCheckpoint: [Double]?) {
+        guard lock.runPath == path else { throw RunFileError("internal: resuming \(path) under the lock of \(lock.runPath)") }
+        let file = try openForWriting(path)
+        let reader = RunReader(path: path, file: file)
+        let (state, slot) = try reader.checkpoint() ?? {
+            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint)")
+        }()
+        _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
+        let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count
+        try file.root.appendableDataset("train/step", of: Int64.self).truncate(to: keepTrain)
+        for c in RunLayout.trainColumns.dropFirst() { try file.root.appendableDataset("train/" + c, of: Double.self).truncate(to: keepTrain) }
+        guard try reader.evalColumns() == evalColumns.sorted() else {
+            throw RunFileError("\(path): /eval holds \(try reader.evalColumns()); this run logs \(evalColumns)")
+        }
+        let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
+        try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
+        for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
+        let evalSteps = try reader.evalSteps()
+        let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
+        try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
+        try file.startSWMRWrite()
+        let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
+                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
+        return (writer, state, evalAtCheckpoint)
+    }
+
+    /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with
+    /// HDF5's `h5clear -s` (HDF5 1.10 has no library call for it).
+    static func openForWriting(_ path: String) throws -> HDF5File {
+        do { return try HDF5File.open(path: path, mode: .readWrite) } catch {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            p.arguments = ["h5clear", "-s", path]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            do { try p.run() } catch {
+                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
+            }
+            // h5clear reads the file's metadata; on a damaged file it must not stall the resume.
+            let deadline = ContinuousClock.now + .seconds(20)
+            while p.isRunning && ContinuousClock.now < deadline { usleep(20_000) }
+            if p.isRunning {
+                p.terminate()
+                p.waitUntilExit()
+                throw RunFileError("\(path) cannot be opened for writing: \(error); h5clear -s did not finish within 20 s (the file is probably damaged)")
+            }
+            guard p.terminationStatus != 127 else {
+                throw RunFileError("\(path) is marked as still open by a writer that was killed; install hdf5-tools (apt-get install hdf5-tools) so AttnLab can clear it with h5clear -s")
+            }
+            guard p.terminationStatus == 0 else {
+                throw RunFileError("\(path) cannot be opened for writing: \(error) (h5clear -s also failed with status \(p.terminationStatus))")
+            }
+            return try HDF5File.open(path: path, mode: .readWrite)
+        }
+    }
+}

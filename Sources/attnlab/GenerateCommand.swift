@@ -1,0 +1,33 @@
+import ArgumentParser
+import AttnLab
+import Foundation
+
+/// `attnlab generate`: text from a trained checkpoint, streamed as it is produced.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate", abstract: "Generate text from a run's checkpoint with a KV cache.")
+    @Option(help: ArgumentHelp("A run file with a checkpoint.", valueName: "RUN.h5")) var checkpoint: String
+    @Option(help: "Prompt text.") var prompt: String
+    @Option(help: "Tokens to generate (generation also stops at the model's max_seq_len).") var maxNewTokens = 200
+    @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.8
+    @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
+    @Option(help: "Sampling seed.") var seed: UInt64 = 1
+    @Option(name: [.customLong("latent-decode"), .customLong("mla-mode")], help: "Latent attention (MLA, GLA) decoding: naive or absorbed.")
+    var latentDecode: LatentDecodeMode = .absorbed
+
+    func validate() throws {
+        try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
+        try checkOption("--temperature", temperature, temperature.isFinite && temperature >= 0, expected: "a finite number >= 0")
+        try checkOption("--top-k", topK, in: 0...Int.max)
+    }
+
+    func run() throws {
+        let report = try generateFromCheckpoint(
+            path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
+            seed: seed, latentDecode: latentDecode) { text in
+            FileHandle.standardOutput.write(text.data(using: .utf8)!)
+        }
+        print("")
+        FileHandle.standardError.write(report.data(using: .utf8)!)
+    }
+}
