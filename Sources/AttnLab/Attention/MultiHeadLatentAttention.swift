@@ -31,14 +31,14 @@ public final class MultiHeadLatentAttention<T: Scalar>: CausalSelfAttention {
         if qRank > 0 {
             qProj = nil
             qA = Linear(store, p + ".q_a_proj", in: d, out: qRank, std: std)
-            qANorm = compression == .always ? RMSNormLayer(store, p + ".q_a_layernorm", width: qRank, eps: config.normEps) : nil
+            qANorm = compression == .always ? RMSNormLayer(store, p + ".q_a_layernorm", width: qRank, eps: a.latentNormEps) : nil
             qB = Linear(store, p + ".q_b_proj", in: qRank, out: heads * qk, std: std)
         } else {
             qProj = Linear(store, p + ".q_proj", in: d, out: heads * qk, std: std)
             qA = nil; qANorm = nil; qB = nil
         }
         kvA = Linear(store, p + ".kv_a_proj_with_mqa", in: d, out: kvRank + ropeDim, std: std)
-        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvRank, eps: config.normEps)
+        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvRank, eps: a.latentNormEps)
         kvB = Linear(store, p + ".kv_b_proj", in: kvRank, out: heads * (nopeDim + vDim), std: std)
         oProj = Linear(store, p + ".o_proj", in: heads * vDim, out: d, std: residualStd)
         ropeBase = config.ropeBase

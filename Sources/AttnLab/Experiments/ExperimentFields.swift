@@ -27,6 +27,7 @@ enum ExperimentSchema {
             .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1, max: dim),
             .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1, max: dim),
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
+            .double(ExperimentSchema.latentNormEpsKey, \.model.attention.latentNormEps, above: 0),
 
             .choice("data.source", \.data.source),
             .line("data.path", \.data.path),
@@ -75,6 +76,10 @@ enum ExperimentSchema {
     static let stepLimit = 1 << 31
     static let exampleLimit = 1 << 24
     static let threadLimit = 1024
+
+    /// MLA's latent-norm epsilon. A stored config without it predates the key; such runs were
+    /// trained with `model.norm_eps` on the latents (`ExperimentConfig(resolvedTOML:)`).
+    static let latentNormEpsKey = "model.attention.latent_norm_eps"
 
     /// Top-level keys of an experiment file that are not config values.
     static let fileOnlyKeys = ["base", "variants", "grid"]

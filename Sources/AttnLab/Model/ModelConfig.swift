@@ -33,6 +33,12 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     public var qkRopeHeadDim: Int = 16
     public var vHeadDim: Int = 32
     public var queryCompression: QueryCompression = .trainOnly
+    /// MLA: epsilon of the RMSNorms on the latents (`kv_a_layernorm` on c_KV and, in `always`
+    /// mode, `q_a_layernorm` on c_Q); key `model.attention.latent_norm_eps`. DeepSeek's code and
+    /// transformers' `DeepseekV3Attention` use 1e-6 there whatever `rms_norm_eps` says, so that is
+    /// the default. Run files written before this key existed used `model.norm_eps` for these
+    /// norms and are read back that way (`ExperimentConfig(resolvedTOML:)`).
+    public var latentNormEps: Double = 1e-6
 
     public init() {}
 
