@@ -37,12 +37,22 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
     @Option(help: "Tokens to evaluate (0 = the whole split).") var tokens = 0
     @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
+    @Option(help: ArgumentHelp("Instead of evaluating, write the checkpoint's logits for --text as JSON to this file.", valueName: "file"))
+    var dumpLogits: String?
+    @Option(help: "Text whose logits --dump-logits writes (encoded with the run's tokenizer).") var text: String?
 
     func validate() throws {
         try checkOption("--tokens", tokens, in: 0...Int.max)
+        try checkOption("--text", text ?? "(none)", (text == nil) == (dumpLogits == nil), expected: "--text and --dump-logits together")
     }
 
     func run() throws {
+        if let dumpLogits, let text {
+            let logits = try CheckpointLogits(runPath: file, text: text)
+            try logits.write(to: dumpLogits)
+            print("logits: \(dumpLogits): \(logits.tokenIDs.count) tokens x \(logits.vocabSize), checkpoint at step \(logits.step)")
+            return
+        }
         let result = try evaluateCheckpoint(path: file, textPath: data, split: split, maxTokens: tokens, dataDirectory: dataDir)
         print(result.description)
     }
@@ -59,6 +69,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
     @Option(help: "Sampling seed.") var seed: UInt64 = 1
     @Option(help: "MLA decoding: naive or absorbed.") var mlaMode: MLADecodeMode = .absorbed
+    @Flag(help: "Print the generated token ids (space-separated) instead of text.") var tokenIds = false
 
     func validate() throws {
         try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
@@ -69,7 +80,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let report = try generateFromCheckpoint(
             path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-            seed: seed, mode: mlaMode) { text in
+            seed: seed, mode: mlaMode, tokenIDs: tokenIds) { text in
             FileHandle.standardOutput.write(text.data(using: .utf8)!)
         }
         print("")
