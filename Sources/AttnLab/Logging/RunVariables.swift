@@ -18,7 +18,7 @@ public enum RunVariables {
     /// `/train` columns, keyed by dataset name (`RunLayout.trainColumns`).
     public static let train: [String: Description] = [
         "step": Description(units: "1", longName: "optimiser steps completed"),
-        "loss": Description(units: "nats/token", longName: "training loss (mean next-token cross-entropy)"),
+        "loss": Description(units: "nats/token", longName: "training loss"),
         "lr": Description(units: "1", longName: "learning rate"),
         "grad_norm": Description(units: "1", longName: "global gradient L2 norm before clipping"),
         "tokens_per_s": Description(units: "tokens/s", longName: "training throughput"),
@@ -30,7 +30,7 @@ public enum RunVariables {
     /// `/eval` columns: `step`, `loss` and the metric column of the run's data.
     public static let eval: [String: Description] = [
         "step": Description(units: "1", longName: "optimiser steps completed at the evaluation"),
-        "loss": Description(units: "nats/token", longName: "validation loss (mean next-token cross-entropy)"),
+        "loss": Description(units: "nats/token", longName: "validation loss"),
         "bits_per_byte": Description(units: "bits/byte", longName: "validation bits per byte"),
         "bits_per_char": Description(units: "bits/char", longName: "validation bits per character"),
         "bits_per_token": Description(units: "bits/token", longName: "validation bits per token"),
