@@ -22,7 +22,7 @@ layers=(
     "AttnLab/Training:8"
     "AttnLab/Inference:9"
     "AttnLab/Reports:10"
-    "AttnLab/Experiments:11"
+    "AttnLab/Experiments:11" "AttnLab/Export:11"
     "AttnLab/Cluster:12"
     "attnlab:13"
 )

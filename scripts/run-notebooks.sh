@@ -38,7 +38,7 @@ export ATTNLAB_RESULTS="$(realpath -m "${ATTNLAB_RESULTS:-$root/results}")"
 export MPLBACKEND=Agg
 
 # Packages: install only when one is missing.
-if ! "$python" -c 'import h5py, numpy, pandas, matplotlib, jupytext, nbclient, ipykernel' 2>/dev/null; then
+if ! "$python" -c 'import h5py, numpy, pandas, matplotlib, jupytext, nbclient, ipykernel, xarray, h5netcdf' 2>/dev/null; then
     echo "run-notebooks: installing Python packages from scripts/requirements-notebooks.txt" >&2
     "$python" -m pip install --quiet --disable-pip-version-check -r "$root/scripts/requirements-notebooks.txt"
 fi

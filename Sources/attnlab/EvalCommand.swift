@@ -11,12 +11,22 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
     @Option(help: "Tokens to evaluate (0 = the whole split).") var tokens = 0
     @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
+    @Option(help: ArgumentHelp("Instead of evaluating, write the checkpoint's logits for --text as JSON to this file.", valueName: "file"))
+    var dumpLogits: String?
+    @Option(help: "Text whose logits --dump-logits writes (encoded with the run's tokenizer).") var text: String?
 
     func validate() throws {
         try checkOption("--tokens", tokens, in: 0...Int.max)
+        try checkOption("--text", text ?? "(none)", (text == nil) == (dumpLogits == nil), expected: "--text and --dump-logits together")
     }
 
     func run() throws {
+        if let dumpLogits, let text {
+            let logits = try CheckpointLogits(runPath: file, text: text)
+            try logits.write(to: dumpLogits)
+            print("logits: \(dumpLogits): \(logits.tokenIDs.count) tokens x \(logits.vocabSize), checkpoint at step \(logits.step)")
+            return
+        }
         let result = try evaluateCheckpoint(path: file, textPath: data, split: split, maxTokens: tokens, dataDirectory: dataDir)
         print(result.description)
     }

@@ -14,6 +14,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Sampling seed.") var seed: UInt64 = 1
     @Option(name: [.customLong("latent-decode"), .customLong("mla-mode")], help: "Latent attention (MLA, GLA) decoding: naive or absorbed.")
     var latentDecode: LatentDecodeMode = .absorbed
+    @Flag(help: "Print the generated token ids (space-separated) instead of text.") var tokenIds = false
 
     func validate() throws {
         try checkOption("--max-new-tokens", maxNewTokens, in: 1...Int.max)
@@ -24,7 +25,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         let report = try generateFromCheckpoint(
             path: checkpoint, prompt: prompt, maxNewTokens: maxNewTokens, temperature: temperature, topK: topK,
-            seed: seed, latentDecode: latentDecode) { text in
+            seed: seed, latentDecode: latentDecode, tokenIDs: tokenIds) { text in
             FileHandle.standardOutput.write(text.data(using: .utf8)!)
         }
         print("")

@@ -88,6 +88,10 @@ import Testing
         ["run", "x", "--manifest", "m", "--index=-1"],
         ["run", "x", "--index", "0"],
         ["run", "x", "--manifest", "m", "--index", "0", "--overwrite"],
+        ["export", "X", "--out", "d", "--format", "onnx"],
+        ["export", "X", "--format", "hf", "--out", ""],
+        ["eval", "X", "--dump-logits", "f.json"],
+        ["eval", "X", "--text", "hi"],
     ]
 
     /// The last option of each call is the bad one.

@@ -70,6 +70,7 @@ import Testing
         var config = Variant.mlaAlways.config()
         config.attention.queryCompression = mode
         config.normEps = 0
+        config.attention.latentNormEps = 0  // q_a_layernorm's eps: exact scale invariance needs none
         let model = DecoderLM<Double>(config, seed: 5)
         randomizeWeights(model, seed: 6)
         #expect(model.parameters.contains { $0.name == "layers.0.self_attn.q_a_layernorm.weight" } == invariant)

@@ -31,7 +31,7 @@ public final class GroupedLatentAttention<T: Scalar>: LatentAttentionLayer {
         qkNopeHeadDim = a.qkNopeHeadDim; qkRopeHeadDim = a.qkRopeHeadDim; vHeadDim = a.vHeadDim
         compression = LatentCompression(store, p, config: config, std: std)
         let width = kvLoraRank / nLatentHeads, served = nHeads / nLatentHeads * (qkNopeHeadDim + vHeadDim)
-        kvANorms = (0..<nLatentHeads).map { RMSNormLayer(store, p + ".kv_a_layernorm.\($0)", width: width, eps: config.normEps) }
+        kvANorms = (0..<nLatentHeads).map { RMSNormLayer(store, p + ".kv_a_layernorm.\($0)", width: width, eps: a.latentNormEps) }
         kvBs = (0..<nLatentHeads).map { Linear(store, p + ".kv_b_proj.\($0)", in: width, out: served, std: std) }
         oProj = Linear(store, p + ".o_proj", in: nHeads * vHeadDim, out: d, std: residualStd)
         cacheStreams = GroupedLatentDesign().cacheStreams(config)

@@ -21,7 +21,7 @@ public final class MultiHeadLatentAttention<T: Scalar>: LatentAttentionLayer {
         nHeads = a.nHeads; kvLoraRank = a.kvLoraRank; qkNopeHeadDim = a.qkNopeHeadDim
         qkRopeHeadDim = a.qkRopeHeadDim; vHeadDim = a.vHeadDim
         compression = LatentCompression(store, p, config: config, std: std)
-        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvLoraRank, eps: config.normEps)
+        kvANorm = RMSNormLayer(store, p + ".kv_a_layernorm", width: kvLoraRank, eps: a.latentNormEps)
         kvB = Linear(store, p + ".kv_b_proj", in: kvLoraRank, out: nHeads * (qkNopeHeadDim + vHeadDim), std: std)
         oProj = Linear(store, p + ".o_proj", in: nHeads * vHeadDim, out: d, std: residualStd)
         cacheStreams = MultiHeadLatentDesign().cacheStreams(config)

@@ -43,6 +43,12 @@ public struct AttentionConfig: Codable, Sendable, Equatable {
     /// Width of GTA's single-head RoPE key and of each query's roped part (the repository's
     /// `rope_dim`); 0 means head_dim / 2.
     public var ropeDim: Int = 0
+    /// MLA and GLA: epsilon of the RMSNorms on the latents (`kv_a_layernorm` on c_KV and, in `always`
+    /// mode, `q_a_layernorm` on c_Q); key `model.attention.latent_norm_eps`. DeepSeek's code and
+    /// transformers' `DeepseekV3Attention` use 1e-6 there whatever `rms_norm_eps` says, so that is
+    /// the default. Run files written before this key existed used `model.norm_eps` for these
+    /// norms and are read back that way (`ExperimentConfig(resolvedTOML:)`).
+    public var latentNormEps: Double = 1e-6
 
     public init() {}
 }

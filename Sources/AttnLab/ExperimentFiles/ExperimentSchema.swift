@@ -29,6 +29,7 @@ enum ExperimentSchema {
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
             .int("model.attention.n_latent_heads", \.model.attention.nLatentHeads, min: 1, max: dim),
             .int("model.attention.rope_dim", \.model.attention.ropeDim, min: 0, max: dim),
+            .double(ExperimentSchema.latentNormEpsKey, \.model.attention.latentNormEps, above: 0),
 
             .choice("data.source", \.data.source),
             .line("data.path", \.data.path),
@@ -77,6 +78,10 @@ enum ExperimentSchema {
     static let stepLimit = 1 << 31
     static let exampleLimit = 1 << 24
     static let threadLimit = 1024
+
+    /// MLA's latent-norm epsilon. A stored config without it predates the key; such runs were
+    /// trained with `model.norm_eps` on the latents (`ExperimentConfig(resolvedTOML:)`).
+    static let latentNormEpsKey = "model.attention.latent_norm_eps"
 
     /// Top-level keys of an experiment file that are not config values.
     static let fileOnlyKeys = ["base", "variants", "grid"]

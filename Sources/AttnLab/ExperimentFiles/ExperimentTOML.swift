@@ -16,14 +16,19 @@ extension ExperimentConfig {
     }
 
     /// Reads a resolved config back (for example from a run file). The text must be a plain config:
-    /// no `base`, `variants` or `grid`, and every check that `loadExperiment` applies holds.
+    /// no `base`, `variants` or `grid`, and every check that `loadExperiment` applies holds. A
+    /// missing `model.attention.latent_norm_eps` (configs stored before the key existed) reads as
+    /// `model.norm_eps`, the epsilon those runs were trained with.
     public init(resolvedTOML text: String, source: String = "resolved config") throws {
         let fields = ExperimentSchema.fields
         let layer = ExperimentParsing.leaves(try ExperimentParsing.parseDocument(text, source: source), source: source)
         let unknown = ExperimentParsing.unknownKeys(layer, index: ExperimentKeyIndex(fields: fields))
         guard unknown.isEmpty else { throw ExperimentError(unknown) }
-        let (config, errors) = ExperimentDecoder(fields: fields, defaultSource: source).decode(layer)
-        guard errors.isEmpty else { throw ExperimentError(errors) }
+        let decoded = ExperimentDecoder(fields: fields, defaultSource: source).decode(layer)
+        guard decoded.errors.isEmpty else { throw ExperimentError(decoded.errors) }
+        var config = decoded.config
+        // Run files written before the key existed trained MLA's latent norms with model.norm_eps.
+        if layer[ExperimentSchema.latentNormEpsKey] == nil { config.model.attention.latentNormEps = config.model.normEps }
         do { try config.model.validate() } catch { throw ExperimentError("\(source): \(error)") }
         self = config
     }

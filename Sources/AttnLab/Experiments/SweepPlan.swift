@@ -111,10 +111,14 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
 
 /// Whether a stored config is the same run as a resolved one. `train.threads` is left out: the
 /// sweep sets it from `--jobs`, so a re-run with another `--jobs` must still recognise its runs.
+/// So is `model.attention.latent_norm_eps` outside MLA, where nothing uses it (files stored before
+/// the key existed read it as `model.norm_eps`).
 public func sameRunConfig(_ a: ExperimentConfig, _ b: ExperimentConfig) -> Bool {
     var (a, b) = (a, b)
     a.train.threads = 0
     b.train.threads = 0
+    if a.model.attention.kind != .mla { a.model.attention.latentNormEps = 0 }
+    if b.model.attention.kind != .mla { b.model.attention.latentNormEps = 0 }
     return a == b
 }
 

@@ -74,10 +74,11 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: Evaluatio
     return EvaluationResult(source: source, unit: run.tokenizer.unit, tokens: windows * t, loss: meanLoss(run.model, batches: batches))
 }
 
-/// Streams generated text to `emit` and returns a one-line cost report.
+/// Streams generated text to `emit` (or, with `tokenIDs`, the generated token ids separated by
+/// spaces, without the prompt) and returns a one-line cost report.
 public func generateFromCheckpoint(
     path: String, prompt: String, maxNewTokens: Int, temperature: Double, topK: Int, seed: UInt64,
-    latentDecode mode: LatentDecodeMode, emit: (String) -> Void
+    latentDecode mode: LatentDecodeMode, tokenIDs: Bool = false, emit: (String) -> Void
 ) throws -> String {
     let run = try LoadedRun(path: path)
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
@@ -85,8 +86,10 @@ public func generateFromCheckpoint(
     var sampler = try Sampler(temperature: temperature, topK: topK, seed: seed)
     let byteLevel = run.tokenizer.kind == "byte"
     var pending: [UInt8] = []
-    emit(prompt)
+    emit(tokenIDs ? "" : prompt)
     let report = generate(model: run.model, prompt: ids, maxNewTokens: maxNewTokens, sampler: &sampler, latentDecode: mode) { id in
+        // `tokenIDs`: the generated ids, space-separated, instead of text (for exact comparisons).
+        if tokenIDs { emit("\(id) "); return }
         guard byteLevel else { emit(run.tokenizer.decode([id])); return }
         // Bytes are held until they form complete UTF-8 characters.
         pending.append(UInt8(truncatingIfNeeded: id))

@@ -16,7 +16,7 @@ public struct LowRankQuery<T: Scalar> {
         if qLoraRank > 0 {
             qProj = nil
             qA = Linear(store, p + ".q_a_proj", in: d, out: qLoraRank, std: std)
-            qANorm = a.queryCompression == .always ? RMSNormLayer(store, p + ".q_a_layernorm", width: qLoraRank, eps: config.normEps) : nil
+            qANorm = a.queryCompression == .always ? RMSNormLayer(store, p + ".q_a_layernorm", width: qLoraRank, eps: a.latentNormEps) : nil
             qB = Linear(store, p + ".q_b_proj", in: qLoraRank, out: out, std: std)
         } else {
             qProj = Linear(store, p + ".q_proj", in: d, out: out, std: std)

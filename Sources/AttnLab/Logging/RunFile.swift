@@ -103,6 +103,6 @@ enum RunLayout {
     static let status = "status", statusStep = "status_step"
     static let checkpointMeta = "checkpoint/meta"
     static let checkpointElapsed = "checkpoint/elapsed_s"
-    static let formatVersion = 1
+    static let formatVersion = 2
     static func slot(_ i: Int) -> String { "checkpoint/slot\(i)" }
 }

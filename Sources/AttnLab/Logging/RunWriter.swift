@@ -114,6 +114,7 @@ public final class RunWriter {
                 }
             }
         }
+        try RunVariables.describe(root, evalColumns: evalColumns, parameterNames: parameters.map(\.name), saveWeights: saveWeights)
     }
 
     /// Buffers a training step; writes and flushes when `flush_seconds` have passed.

@@ -21,6 +21,9 @@ extension ModelConfig {
         guard normEps.isFinite, normEps > 0 else {
             throw ModelConfigError(key: "model.norm_eps", expected: "a finite number > 0", found: "\(normEps)")
         }
+        guard attention.latentNormEps.isFinite, attention.latentNormEps > 0 else {
+            throw ModelConfigError(key: "model.attention.latent_norm_eps", expected: "a finite number > 0", found: "\(attention.latentNormEps)")
+        }
         try Self.requireDimension(attention.nHeads, "model.attention.n_heads")
         try attention.kind.design.validate(self)
         try validateTotals()
