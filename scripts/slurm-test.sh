@@ -3,7 +3,7 @@
 # (slurm-wlm, munge), starts a private single-node cluster on localhost as root (munged,
 # slurmctld, slurmd, all configured from a temporary folder, on free ports, so nothing of the
 # machine's own Slurm or munge is used or changed), then
-#   1. submits the tiny experiment as a job array (2 tasks of 2 runs), waits, checks
+#   1. submits the tiny experiment as a job array (3 tasks of 2 runs), waits, checks
 #      `attnlab sweep --status` and that `attnlab report` builds the table from the files the
 #      tasks wrote; a second submission finds nothing to do;
 #   2. submits an experiment with one run whose data file is missing: its task fails,
@@ -160,25 +160,25 @@ job_id() { sed -n 's/^submitted: job \([0-9]*\)$/\1/p' <<< "$1"; }
 
 # --- 1. the tiny experiment as a job array ---------------------------------------------------
 results="$tmp/results"
-say "1. attnlab sweep tiny --slurm --submit (4 runs, --pack 2, --array-limit 2)"
+say "1. attnlab sweep tiny --slurm --submit (6 runs, --pack 2, --array-limit 2)"
 out=$("$exe" sweep tiny --slurm --submit --results "$results" --cpus-per-task 1 --pack 2 --array-limit 2 --time 00:10:00 --mem 500M)
 echo "$out"
 job=$(job_id "$out")
 [[ -n "$job" ]] || fail "no job id in the output above"
-grep -q '^#SBATCH --array=0-1%2$' "$results/tiny/slurm/1/job.sbatch" || fail "job.sbatch has no --array=0-1%2"
+grep -q '^#SBATCH --array=0-2%2$' "$results/tiny/slurm/1/job.sbatch" || fail "job.sbatch has no --array=0-2%2"
 wait_job "$job" 300
 say "job $job done"
 status=$("$exe" sweep tiny --status --results "$results")
 echo "$status"
-grep -q '^tiny: 4 runs: 4 finished$' <<< "$status" || fail "--status does not show 4 finished runs"
-for t in 0 1; do
+grep -q '^tiny: 6 runs: 6 finished$' <<< "$status" || fail "--status does not show 6 finished runs"
+for t in 0 1 2; do
     grep -q "manifest lines $((2 * t))..$((2 * t + 1))" "$results/tiny/slurm/1/task-$t.log" || fail "task-$t.log: $(cat "$results/tiny/slurm/1/task-$t.log")"
 done
 "$exe" report tiny --results "$results" > /dev/null
-for run in mha gqa mqa mla; do
+for run in mha gqa mqa mla gta gla; do
     grep -q "^| $run |" "$results/tiny.md" || fail "results/tiny.md has no row for $run"
 done
-say "attnlab report tiny: $results/tiny.md has the rows of mha, gqa, mqa and mla"
+say "attnlab report tiny: $results/tiny.md has the rows of mha, gqa, mqa, mla, gta and gla"
 again=$("$exe" sweep tiny --slurm --submit --results "$results")
 echo "$again"
 grep -q '^nothing to submit' <<< "$again" || fail "a second submission found work to do"
