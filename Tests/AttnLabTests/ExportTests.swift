@@ -102,6 +102,19 @@ private func mla(_ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfi
         #expect(throws: ExportError.self) { try HuggingFaceConfig.make(oldEps) }
         #expect(HuggingFaceConfig.refusal(mla()) == nil)
         #expect(HuggingFaceConfig.refusal(mla { $0.ropeStyle = .interleaved }) == nil, "DeepSeek-V3 has rope_interleave")
+        // transformers has no grouped-tied or grouped latent attention.
+        for kind in [AttentionKind.gta, .gla] {
+            var c = mla()
+            c.attention.kind = kind
+            #expect(HuggingFaceConfig.refusal(c)?.contains("transformers has no \(kind.rawValue.uppercased())") == true)
+            #expect(throws: ExportError.self) { try HuggingFaceConfig.make(c) }
+        }
+        // MHA/GQA/MQA export their own KV-head count.
+        for (kind, heads) in [(AttentionKind.mha, 8), (.gqa, 2), (.mqa, 1)] {
+            var c = ModelConfig()
+            c.attention.kind = kind; c.attention.nHeads = 8; c.attention.nKVHeads = 2
+            #expect(HuggingFaceConfig.kvHeads(c.attention) == heads, "\(kind)")
+        }
     }
 
     @Test func trainOnlyQueryBottleneckIsExportedFoldedIntoQProj() throws {
