@@ -87,10 +87,7 @@ import Testing
         let path = box.results.appendingPathComponent("exp/run.h5").path
         let lock = try RunFileLock.acquire(for: path)
         defer { lock.release() }
-        var config = ExperimentConfig()
-        config.model.attention.kind = .mha
-        let metadata = RunMetadata(experiment: "exp", runName: "run", configTOML: config.canonicalTOML(), seed: 1,
-                                   tokenizer: "byte", dataDescription: "none", threads: 1, blasCore: "x", blasThreads: 1)
+        let (config, metadata) = syntheticRun()
         // Two parameters of the same name make the layout fail after the file was created.
         let twins = [Tensor<Float>(zeros: [2], name: "w"), Tensor<Float>(zeros: [2], name: "w")]
         #expect(throws: RunFileError.self) {
@@ -235,6 +232,15 @@ import Testing
     }
 }
 
+/// The config and metadata of a synthetic MHA run `exp/run`, for writing run files directly.
+private func syntheticRun() -> (ExperimentConfig, RunMetadata) {
+    var config = ExperimentConfig()
+    config.model.attention.kind = .mha
+    let metadata = RunMetadata(experiment: "exp", runName: "run", configTOML: config.canonicalTOML(), seed: 1,
+                               tokenizer: "byte", dataDescription: "none", threads: 1, blasCore: "x", blasThreads: 1)
+    return (config, metadata)
+}
+
 /// A run file as a SWMR writer leaves it when killed after three logged steps: copied while
 /// the writer still had it open, so it carries HDF5's "open for write" mark. With
 /// `closeCleanly` the writer's own, closed file is returned instead.
@@ -242,10 +248,7 @@ private func killedWriterFile(_ box: TrainingSandbox, closeCleanly: Bool = false
     let path = box.results.appendingPathComponent("exp/run.h5").path
     let lock = try RunFileLock.acquire(for: path)
     defer { lock.release() }
-    var config = ExperimentConfig()
-    config.model.attention.kind = .mha
-    let metadata = RunMetadata(experiment: "exp", runName: "run", configTOML: config.canonicalTOML(), seed: 1,
-                               tokenizer: "byte", dataDescription: "none", threads: 1, blasCore: "x", blasThreads: 1)
+    let (config, metadata) = syntheticRun()
     let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
                                       parameters: [Tensor<Float>(zeros: [64, 64], name: "w")], evalColumns: ["loss"],
                                       saveWeights: true, flushSeconds: 1000)

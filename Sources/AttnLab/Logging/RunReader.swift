@@ -48,7 +48,7 @@ public final class RunReader {
     private func rowCount(_ group: String, _ columns: [String]) throws -> Int {
         let shortest = try (["step"] + columns).map { try file.root.appendableDataset("\(group)/\($0)", of: Double.self).count() }.min() ?? 0
         let steps = try file.root.appendableDataset("\(group)/step", of: Int64.self).readAll().prefix(shortest)
-        var previous: Int64 = group == "eval" ? -1 : 0
+        var previous: Int64 = 0
         var rows = 0
         for step in steps {
             guard step > previous else { break }
