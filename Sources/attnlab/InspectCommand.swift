@@ -14,7 +14,7 @@ struct InspectCommand: ParsableCommand {
         let r = try RunReader(path: file)
         defer { try? r.close() }
         print("run:         \(s.experiment)/\(s.run)  (\(file))")
-        print("status:      \(s.status.rawValue) at step \(s.step)")
+        print("status:      \(s.statusDescription)")
         print("started:     \(try r.attribute("start_time"))  commit \(try r.attribute("git_commit"))  host \(try r.attribute("host"))")
         print("BLAS:        \(try r.attribute("blas_core")), \(try r.intAttribute("threads")) worker threads")
         print("data:        \(try r.attribute("data"))")

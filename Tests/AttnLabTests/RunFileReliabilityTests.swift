@@ -223,6 +223,21 @@ import Testing
         }
     }
 
+    /// A file left at `running` reads as killed when nobody holds its lock, and as live when
+    /// somebody does; a resume with another config names the keys that differ.
+    @Test func killedAndLiveRunsAreToldApart() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let path = try killedWriterFile(box)
+        #expect(try RunRecord(path: path).statusDescription.hasPrefix("not running: killed"))
+        let lock = try RunFileLock.acquire(for: path)
+        #expect(try RunRecord(path: path).statusDescription.contains("being written by pid \(getpid())"))
+        lock.release()
+        var other = ExperimentConfig()
+        other.train.steps = 7
+        #expect(other.differences(from: ExperimentConfig()) == ["train.steps: 7 in the file, \(ExperimentConfig().train.steps) now"])
+    }
+
     /// HDF5's file drivers report an OS error as one multi-line record; the message keeps what a
     /// user acts on.
     @Test func osErrorsFromHDF5AreReadable() {
@@ -235,6 +250,7 @@ import Testing
 /// The config and metadata of a synthetic MHA run `exp/run`, for writing run files directly.
 private func syntheticRun() -> (ExperimentConfig, RunMetadata) {
     var config = ExperimentConfig()
+    config.description = "synthetic run for RunFileReliabilityTests"
     config.model.attention.kind = .mha
     let metadata = RunMetadata(experiment: "exp", runName: "run", configTOML: config.canonicalTOML(), seed: 1,
                                tokenizer: "byte", dataDescription: "none", threads: 1, blasCore: "x", blasThreads: 1)

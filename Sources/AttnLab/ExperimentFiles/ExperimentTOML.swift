@@ -2,6 +2,26 @@ extension ExperimentConfig {
     /// The config as canonical TOML: every key, defaults included, in schema order, one table per
     /// section. `header` lines are written first as comments. Parsing the text back with
     /// `init(resolvedTOML:)` gives an equal config, which is what run files rely on.
+    /// The resolved-config lines (`key = value` under their tables) that differ between `self`
+    /// and `other`, as "key: A here, B there", at most `limit` of them; for messages that say
+    /// why two configs are not the same run.
+    public func differences(from other: ExperimentConfig, limit: Int = 3) -> [String] {
+        func keyed(_ c: ExperimentConfig) -> [String: String] {
+            var table = "", out: [String: String] = [:]
+            for line in c.canonicalTOML().split(separator: "\n") {
+                if line.hasPrefix("[") { table = String(line.dropFirst().dropLast()); continue }
+                guard let eq = line.firstIndex(of: "=") else { continue }
+                let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+                out[table.isEmpty ? key : table + "." + key] = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            }
+            return out
+        }
+        let (a, b) = (keyed(self), keyed(other))
+        return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }.prefix(limit).map {
+            "\($0): \(a[$0] ?? "(none)") in the file, \(b[$0] ?? "(none)") now"
+        }
+    }
+
     public func canonicalTOML(header: [String] = []) -> String {
         var lines = header.map { "# " + $0 }
         var table = ""

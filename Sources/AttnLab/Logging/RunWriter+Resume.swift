@@ -13,7 +13,7 @@ extension RunWriter {
         let file = try openForWriting(path)
         let reader = RunReader(path: path, file: file)
         let (state, slot) = try reader.checkpoint() ?? {
-            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint)")
+            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint); train it again from the start with --overwrite")
         }()
         _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
         let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count

@@ -75,6 +75,18 @@ public struct RunRecord: Sendable {
         self.eval = eval
     }
 
+    /// `status` as a person reads it. A file saying `running` is either being written right now
+    /// (its `RunFileLock` is held) or was left by a run that was killed or stopped by a failed
+    /// write, which `--resume` continues from its last checkpoint.
+    public var statusDescription: String {
+        guard status == .running else { return "\(status.rawValue) at step \(step)" }
+        let logged = trainSteps.last ?? 0
+        if let holder = RunFileLock.holder(of: path) {
+            return "running (being written by \(holder)); \(logged) steps logged so far"
+        }
+        return "not running: killed, or stopped by a failed write, after step \(logged) (the file still says `running`); continue it with --resume from its last checkpoint, if it has one"
+    }
+
     public var finalTrainLoss: Double? { trainLoss.last }
     public var finalValLoss: Double? { eval["loss"]?.last }
     /// The last value of every eval column.

@@ -62,7 +62,8 @@ public func trainRun(
         let storedConfig = try ExperimentConfig(resolvedTOML: try stored.configTOML, source: path)
         try stored.close()
         guard storedConfig == config else {
-            throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now; compare `attnlab inspect \(path)` with `attnlab show \(experiment)`")
+            let differing = storedConfig.differences(from: config).joined(separator: "; ")
+            throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now (\(differing)); a resume needs the same --set values the run was started with. Compare `attnlab inspect \(path) --config` with `attnlab show \(experiment)`")
         }
         let (w, state, evalAtCheckpoint) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
         writer = w
