@@ -7,11 +7,13 @@ import Foundation
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write results/NAME.md, NAME.json, NAME-loss.svg and NAME-pareto.svg from results/NAME/*.h5.",
+        abstract: "Write results/NAME.md, NAME.json and its SVG plots from results/NAME/*.h5.",
         discussion: """
             Runs that differ only in train.seed are grouped into variants; each variant gets mean ± std \
-            over seeds, and each is compared with the MHA variant by a paired t-test over shared seeds. \
-            The output depends only on the run files, so regenerating it gives identical bytes.
+            over seeds, and each is compared with the MHA variant by a paired t-test over shared seeds \
+            and by its loss gap over training (NAME-gap.svg). For NAME-tuned (written by `attnlab tune NAME`) \
+            the report adds the tuning from results/NAME-tune/ (NAME-tuned-lr.svg) and, when results/NAME/ \
+            has runs, the same variants at one shared lr as a secondary table. The output depends only on the run files, so regenerating it gives identical bytes.
             """)
 
     @Argument(help: "Experiment name (a folder under the results directory).") var name: String
@@ -24,7 +26,8 @@ struct ReportCommand: ParsableCommand {
     func run() throws {
         let paths = try writeExperimentReport(experiment: name, resultsDirectory: URL(fileURLWithPath: results), markdownPath: out, including: include)
         print(try String(contentsOfFile: paths.markdown, encoding: .utf8), terminator: "")
-        print("\nreport: \(paths.markdown)\ndata:   \(paths.json)\nplots:  \(paths.lossPlot), \(paths.paretoPlot)")
+        let plots = [paths.lossPlot, paths.paretoPlot] + [paths.gapPlot, paths.learningRatePlot].compactMap { $0 }
+        print("\nreport: \(paths.markdown)\ndata:   \(paths.json)\nplots:  \(plots.joined(separator: ", "))")
         try failIfUnreadable(paths.unreadable)
     }
 }

@@ -27,3 +27,10 @@ public func trimmedDecimal(_ x: Double) -> String {
     if s.hasSuffix(".") { s.removeLast() }
     return s
 }
+
+/// `x` rounded to three significant digits (0.0031622… → 0.00316): the precision learning rates
+/// are chosen and printed with.
+public func roundedToThreeSignificantDigits(_ x: Double) -> Double {
+    guard x.isFinite, x != 0 else { return x }
+    return Double(String(format: "%.2e", x)) ?? x
+}

@@ -8,6 +8,13 @@ struct ExperimentExpansion {
         let layer: ExperimentLayer
     }
 
+    /// The runs, the `[[variants]]` as written (empty without variants) and the grid's key paths.
+    struct Expansion {
+        let runs: [ExperimentRun]
+        let variants: [VariantDefinition]
+        let gridPaths: [String]
+    }
+
     private struct Axis {
         let path: String
         let origin: ExperimentOrigin
@@ -17,11 +24,13 @@ struct ExperimentExpansion {
 
     func runs(
         _ merged: ExperimentLayer, overrides: ExperimentLayer, header: (String) -> [String]
-    ) throws -> [ExperimentRun] {
+    ) throws -> Expansion {
         var base = merged
         let variantsLeaf = base.removeValue(forKey: "variants")
         let gridLeaves = base.filter { $0.key.hasPrefix("grid.") || $0.key == "grid" }
         for key in gridLeaves.keys { base.removeValue(forKey: key) }
+        // Experiment-level, not part of any run (TuningSettings).
+        for key in base.keys where key == "tune" || key.hasPrefix("tune.") { base.removeValue(forKey: key) }
         if let nested = base.keys.sorted().first(where: { $0.hasPrefix("variants.") }) {
             throw ExperimentError(base[nested]!.origin.message(
                 "expected [[variants]] (an array of tables with name and set), found a table"))
@@ -54,11 +63,12 @@ struct ExperimentExpansion {
                             .message("expected values giving distinct run names, found run \"\(name)\" twice"))
                 }
                 runs.append(ExperimentRun(
-                    name: name, config: config, resolvedTOML: config.canonicalTOML(header: header(name))))
+                    name: name, variant: variant?.name, config: config, resolvedTOML: config.canonicalTOML(header: header(name))))
             }
         }
         guard errors.isEmpty else { throw ExperimentError(errors) }
-        return runs
+        let definitions = variants.compactMap { v in v.map { VariantDefinition(name: $0.name, settings: $0.layer.mapValues(\.value)) } }
+        return Expansion(runs: runs, variants: definitions, gridPaths: axes.map(\.path))
     }
 
     /// `[[variants]]` entries; `[nil]` (one unnamed run) when there are none.

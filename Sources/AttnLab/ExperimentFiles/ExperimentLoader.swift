@@ -4,6 +4,8 @@ import Foundation
 public struct ExperimentRun: Sendable, Equatable {
     /// Stable and file-name safe: `<variant>-<lastkey><value>...`, or `main` for a plain config.
     public let name: String
+    /// The `[[variants]]` entry the run comes from; nil in an experiment without variants.
+    public let variant: String?
     public let config: ExperimentConfig
     /// `config` as canonical TOML; stored in run files and printed by `attnlab show`.
     public let resolvedTOML: String
@@ -15,6 +17,18 @@ public struct Experiment: Sendable, Equatable {
     public let runs: [ExperimentRun]
     /// The experiment's own file first, then the bases it inherits from, nearest first.
     public let sourceFiles: [URL]
+    /// The `[tune]` table (inherited like any other); nil when the experiment has none.
+    public let tuning: TuningSettings?
+    /// `[[variants]]` as written, for the experiment files `attnlab tune` generates.
+    let variants: [VariantDefinition]
+    /// The `[grid]` key paths.
+    let gridPaths: [String]
+}
+
+/// A `[[variants]]` entry: its name and the keys its `set` gives, by key path.
+struct VariantDefinition: Sendable, Equatable {
+    let name: String
+    let settings: [String: ExperimentValue]
 }
 
 /// A line of `attnlab list`.
@@ -91,10 +105,13 @@ struct ExperimentLoader {
         guard unknown.isEmpty else { throw ExperimentError(unknown) }
 
         let expansion = ExperimentExpansion(fields: fields, defaultSource: Self.display(files[0]))
-        let runs = try expansion.runs(merged, overrides: overrideLayer) { run in
+        let (tuning, tuningErrors) = TuningSettings.parse(merged)
+        guard tuningErrors.isEmpty else { throw ExperimentError(tuningErrors) }
+        let expanded = try expansion.runs(merged, overrides: overrideLayer) { run in
             ["AttnLab experiment \"\(name)\", run \"\(run)\": fully resolved, every key shown."]
                 + (overrides.isEmpty ? [] : ["Overrides: --set " + overrides.joined(separator: " --set ")])
         }
+        let runs = expanded.runs
         // Dimension consistency (heads dividing, rope widths, ...) is the model's own rule set.
         let modelProblems = runs.compactMap { run -> String? in
             do { try run.config.model.validate(); return nil } catch {
@@ -104,7 +121,8 @@ struct ExperimentLoader {
         guard modelProblems.isEmpty else { throw ExperimentError(modelProblems) }
         var description = ""
         if case .string(let text)? = merged["description"]?.value { description = text }
-        return Experiment(name: name, description: description, runs: runs, sourceFiles: files)
+        return Experiment(name: name, description: description, runs: runs, sourceFiles: files, tuning: tuning,
+                          variants: expanded.variants, gridPaths: expanded.gridPaths)
     }
 
     /// The experiment's file and its bases, merged so that each file overrides its base.

@@ -84,7 +84,7 @@ enum ExperimentSchema {
     static let latentNormEpsKey = "model.attention.latent_norm_eps"
 
     /// Top-level keys of an experiment file that are not config values.
-    static let fileOnlyKeys = ["base", "variants", "grid"]
+    static let fileOnlyKeys = ["base", "variants", "grid", "tune"]
 }
 
 /// One config key as experiments/README.md's key table states it: the dotted path, the type

@@ -23,6 +23,24 @@ public struct KVFormulaRow: Sendable, Equatable, Codable {
     public var paperCapability: String
 }
 
+/// The secondary table of a tuned experiment: its variants trained at one shared lr (the runs of
+/// the experiment it was tuned from), with their paired comparison.
+public struct SameLearningRateComparison: Sendable, Equatable, Codable {
+    /// The experiment whose runs these are (`NAME` for `NAME-tuned`).
+    public var experiment: String
+    public var baseline: String?
+    public var variants: [VariantStats]
+    public var comparisons: [PairedComparison]
+
+    public init(experiment: String, runs: [RunRecord]) {
+        let report = ExperimentReport(experiment: experiment, variants: ReportVariant.group(runs, primary: experiment))
+        self.experiment = experiment
+        baseline = report.baseline
+        variants = report.variants
+        comparisons = report.comparisons
+    }
+}
+
 /// Every number of an experiment's report, computed from its run files alone. The Markdown and
 /// JSON renderings are views of this value.
 public struct ExperimentReport: Sendable, Equatable, Codable {
@@ -45,8 +63,16 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var kvFormulas: [KVFormulaRow]
     public var runs: [ReportRunRow]
     public var references: [ReferenceTable]
+    /// Each variant's loss minus the baseline's over training, paired by seed.
+    public var gaps: [TrainingGap]
+    /// For a tuned experiment (`NAME-tuned`): the tuning that chose each variant's lr.
+    public var tuning: LearningRateTuningReport?
+    /// For a tuned experiment: the same variants all at one lr (`NAME`'s runs), the secondary table.
+    public var sameLearningRate: SameLearningRateComparison?
 
-    public init(experiment: String, variants groups: [ReportVariant], including: [String] = []) {
+    /// `tuning` and `sameLearningRate` are the tuned experiment's extra sections (nil otherwise).
+    public init(experiment: String, variants groups: [ReportVariant], including: [String] = [],
+                tuning: LearningRateTuningReport? = nil, sameLearningRate: SameLearningRateComparison? = nil) {
         let all = groups.flatMap(\.runs)
         self.experiment = experiment
         description = all.first { $0.experiment == experiment }?.config.description ?? all.first?.config.description ?? ""
@@ -75,6 +101,9 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
             }
         }
         references = PaperReference.tables(kinds: Set(groups.map(\.attention)))
+        gaps = base.map { b in groups.filter { $0.name != b.name }.compactMap { TrainingGap($0, against: b) } } ?? []
+        self.tuning = tuning
+        self.sameLearningRate = sameLearningRate
     }
 
     /// Final validation losses paired by seed over the finished runs of both variants.

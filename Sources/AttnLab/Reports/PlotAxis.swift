@@ -1,18 +1,19 @@
 import Foundation
 
-/// One axis of a plot: a data range mapped onto a pixel range, linearly or in log2, with
-/// tick positions and labels.
+/// One axis of a plot: a data range mapped onto a pixel range, linearly, in log2 or in log10,
+/// with tick positions and labels. For log axes `lo` and `hi` are logarithms.
 struct PlotAxis {
+    enum Scale { case linear, log2, log10 }
     let lo: Double, hi: Double
     let pixelLo: Double, pixelHi: Double
-    let log2Scale: Bool
+    let scale: Scale
 
     /// A linear axis over `values` with 5% headroom each side; a single value gets a unit-wide range.
     static func linear(_ values: [Double], pixels: (Double, Double)) -> PlotAxis {
         var lo = values.min() ?? 0, hi = values.max() ?? 1
         let pad = hi > lo ? 0.05 * (hi - lo) : max(abs(lo) * 0.05, 0.5)
         lo -= pad; hi += pad
-        return PlotAxis(lo: lo, hi: hi, pixelLo: pixels.0, pixelHi: pixels.1, log2Scale: false)
+        return PlotAxis(lo: lo, hi: hi, pixelLo: pixels.0, pixelHi: pixels.1, scale: .linear)
     }
 
     /// A log2 axis with half a power of two of headroom each side, so no point sits on the frame.
@@ -22,17 +23,39 @@ struct PlotAxis {
         var hi = Foundation.log2(positive.max() ?? 1) + 0.5
         // At least one whole power of two inside, so there are two ticks to read the scale from.
         if hi - lo < 1.5 { lo -= 0.5; hi += 0.5 }
-        return PlotAxis(lo: lo, hi: hi, pixelLo: pixels.0, pixelHi: pixels.1, log2Scale: true)
+        return PlotAxis(lo: lo, hi: hi, pixelLo: pixels.0, pixelHi: pixels.1, scale: .log2)
+    }
+
+    /// A log10 axis with a fifth of a decade of headroom each side (learning rates and such).
+    static func log10(_ values: [Double], pixels: (Double, Double)) -> PlotAxis {
+        let positive = values.filter { $0 > 0 }
+        var lo = Foundation.log10(positive.min() ?? 1) - 0.2
+        var hi = Foundation.log10(positive.max() ?? 1) + 0.2
+        // At least one 1-2-5 tick inside.
+        if hi - lo < 0.5 { lo -= 0.25; hi += 0.25 }
+        return PlotAxis(lo: lo, hi: hi, pixelLo: pixels.0, pixelHi: pixels.1, scale: .log10)
     }
 
     func map(_ v: Double) -> Double {
-        let x = log2Scale ? Foundation.log2(v) : v
+        let x: Double
+        switch scale {
+        case .linear: x = v
+        case .log2: x = Foundation.log2(v)
+        case .log10: x = Foundation.log10(v)
+        }
         return pixelLo + (x - lo) / (hi - lo) * (pixelHi - pixelLo)
     }
 
-    /// Tick values and their labels: 1-2-5 steps for linear axes, powers of two for log2 ones.
+    /// Tick values and their labels: 1-2-5 steps for linear axes, powers of two for log2 ones,
+    /// 1, 2 and 5 times powers of ten for log10 ones.
     func ticks() -> [(value: Double, label: String)] {
-        if log2Scale {
+        if scale == .log10 {
+            let first = Int(lo.rounded(.down)), last = Int(hi.rounded(.up))
+            return (first...last).flatMap { e in [1.0, 2, 5].map { $0 * Foundation.pow(10, Double(e)) } }
+                .filter { Foundation.log10($0) >= lo && Foundation.log10($0) <= hi }
+                .map { ($0, String(format: "%g", $0)) }
+        }
+        if scale == .log2 {
             let first = Int(lo.rounded(.up)), last = Int(hi.rounded(.down))
             let every = last - first > 8 ? 2 : 1
             return stride(from: first, through: last, by: every).map { e in

@@ -3,7 +3,9 @@ import Foundation
 /// Renders an `ExperimentReport` as Markdown. Every number has a fixed format and every list a
 /// fixed order, so the same run files always give byte-identical text that CI can diff.
 public enum ReportMarkdown {
-    public static func render(_ r: ExperimentReport, lossPlot: String, paretoPlot: String) -> String {
+    /// `gapPlot` and `learningRatePlot` are the file names of those plots, when written.
+    public static func render(_ r: ExperimentReport, lossPlot: String, paretoPlot: String, gapPlot: String? = nil,
+                              learningRatePlot: String? = nil) -> String {
         var out: [String] = ["# \(r.experiment): report", ""]
         if !r.description.isEmpty { out += [r.description, ""] }
         let finished = r.runs.filter { $0.status == RunStatus.finished.rawValue }.count
@@ -16,7 +18,10 @@ public enum ReportMarkdown {
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
             "",
         ]
-        out += variantsSection(r) + comparisonSection(r) + kvSection(r)
+        out += variantsSection(r) + comparisonSection(r) + gapSection(r, plot: gapPlot)
+        if let tuning = r.tuning, let learningRatePlot { out += tuning.markdown(plot: learningRatePlot) }
+        if let same = r.sameLearningRate { out += sameLearningRateSection(r, same) }
+        out += kvSection(r)
         out += ["## Plots", "", "![Loss curves](\(lossPlot))", "", "![Loss vs KV cache](\(paretoPlot))", ""]
         out += referenceSection(r) + runsSection(r)
         return out.joined(separator: "\n")
@@ -42,14 +47,16 @@ public enum ReportMarkdown {
 
     static func signed(_ x: Double, _ digits: Int) -> String { (x >= 0 ? "+" : "") + fixed(x, digits) }
 
-    static func variantsSection(_ r: ExperimentReport) -> [String] {
-        var header = ["variant", "attention", "params", "KV elem/token", "KV B/token fp32", "KV B/token bf16"]
+    /// The lr column is shown when the variants' learning rates differ, were tuned, or `showLR`.
+    static func variantsSection(_ r: ExperimentReport, title: String = "## Variants", showLR: Bool = false) -> [String] {
+        let showLR = showLR || r.tuning != nil || Set(r.variants.map(\.lr)).count > 1
+        var header = ["variant", "attention"] + (showLR ? ["lr"] : []) + ["params", "KV elem/token", "KV B/token fp32", "KV B/token bf16"]
         if r.baseline != nil { header.append("KV vs MHA") }
         header += ["final val loss"] + (r.secondaryMetric.map { ["final val " + metricLabel($0)] } ?? [])
         header += ["final train loss", "median tokens/s", "median step ms", "peak activations MiB", "peak RSS MiB"]
         let rows = r.variants.map { v -> [String] in
-            var row = [v.name, v.attention, grouped(v.parameters), grouped(v.kvElementsPerToken),
-                       grouped(v.kvBytesPerTokenFP32), grouped(v.kvBytesPerTokenBF16)]
+            var row = [v.name, v.attention] + (showLR ? [LearningRateTuningReport.format(v.lr)] : [])
+            row += [grouped(v.parameters), grouped(v.kvElementsPerToken), grouped(v.kvBytesPerTokenFP32), grouped(v.kvBytesPerTokenBF16)]
             if r.baseline != nil { row.append(v.kvRatioToMHA.map(percent) ?? "-") }
             row.append(meanStd(v.finalValLoss, 4))
             if r.secondaryMetric != nil { row.append(meanStd(v.finalSecondary, 4)) }
@@ -57,7 +64,11 @@ public enum ReportMarkdown {
                     opt(v.peakActivationMiB, 1), opt(v.peakRSSMiB, 1)]
             return row
         }
-        return ["## Variants", "",
+        let tuned = r.tuning.map { t in
+            ["Tuned vs tuned: every variant trained at the learning rate its own tuning chose (`\(t.experiment)`, "
+             + "section Learning-rate tuning below); the same variants at one shared lr are the secondary table further down.", ""]
+        } ?? []
+        return [title, ""] + tuned + [
                 "Runs that differ only in `train.seed` form a variant. Quality figures are mean ± sample standard "
                 + "deviation over the variant's finished seeds (n seeds); train loss is the mean of the last logged "
                 + "values; median tokens/s is each run's median, averaged over seeds; median step ms = tokens per step "
@@ -65,11 +76,11 @@ public enum ReportMarkdown {
             + table(header, header.indices.map { $0 >= 2 }, rows) + [""]
     }
 
-    static func comparisonSection(_ r: ExperimentReport) -> [String] {
+    static func comparisonSection(_ r: ExperimentReport, level: String = "##") -> [String] {
         guard let base = r.baseline else {
-            return ["## Paired comparison", "", "No MHA variant in this experiment: no paired comparison.", ""]
+            return ["\(level) Paired comparison", "", "No MHA variant in this experiment: no paired comparison.", ""]
         }
-        var lines = ["## Paired comparison with MHA (`\(base)`)", "",
+        var lines = ["\(level) Paired comparison with MHA (`\(base)`)", "",
                      "Final validation loss, variant − `\(base)`, paired by seed (finished runs with the same seed). "
                      + "95% interval: mean ± t(0.975, n − 1) · sd / √n; p: two-sided paired t-test. "
                      + "Negative differences mean lower loss than MHA.", ""]
@@ -88,6 +99,40 @@ public enum ReportMarkdown {
         lines += table(["variant", "seeds", "n", "mean Δ val loss", "95% CI", "t", "p"],
                        [false, false, true, true, true, true, true], rows)
         return lines + [""]
+    }
+
+    static func gapSection(_ r: ExperimentReport, plot: String?) -> [String] {
+        guard let base = r.baseline, !r.gaps.isEmpty else { return [] }
+        var lines = ["## Gap to MHA (`\(base)`) over training", "",
+                     "Loss of each variant minus `\(base)`'s at the same step, paired by seed (runs with one seed see the "
+                     + "same batches). Plot: validation gap, mean over seeds with a 95% t band, and the training gap "
+                     + "smoothed by a centred moving average. Slope: least-squares slope of the gap over the last quarter "
+                     + "of training (steps ≥ ¾ of the last), in nats per token per 1000 steps, per seed, then mean with a "
+                     + "95% t interval over seeds (one seed: the regression's own interval); \"still moving\" when the "
+                     + "interval excludes 0. A slope needs \(GapSlope.minimumPoints) points per seed in the window.", ""]
+        if let plot { lines += ["![Gap over training](\(plot))", ""] }
+        func slope(_ s: GapSlope) -> String {
+            guard let m = s.perThousandSteps, let lo = s.ciLow, let hi = s.ciHigh else { return s.verdict }
+            return "\(signed(m, 4)) [\(signed(lo, 4)), \(signed(hi, 4))], \(s.method): **\(s.verdict)**"
+        }
+        let rows = r.gaps.map { g -> [String] in
+            [g.variant, g.seeds.map(String.init).joined(separator: ", "), g.mean.last.map { signed($0, 4) } ?? "-",
+             "\(g.validationSlope.fromStep)–\(g.validationSlope.toStep)", slope(g.validationSlope), slope(g.trainingSlope)]
+        }
+        lines += table(["variant", "seeds", "final val gap", "last quarter (steps)", "val gap slope /1k steps [95% CI]",
+                        "train gap slope /1k steps [95% CI]"], [false, false, true, false, false, false], rows)
+        return lines + [""]
+    }
+
+    static func sameLearningRateSection(_ r: ExperimentReport, _ same: SameLearningRateComparison) -> [String] {
+        var secondary = r
+        secondary.tuning = nil
+        secondary.variants = same.variants
+        secondary.comparisons = same.comparisons
+        secondary.baseline = same.baseline
+        return ["## Secondary: the same variants at one shared learning rate (`\(same.experiment)`)", "",
+                "The runs of `\(same.experiment)` (every variant at its lr), for comparison with the tuned table above.", ""]
+            + variantsSection(secondary, title: "### Variants at one lr", showLR: true) + comparisonSection(secondary, level: "###")
     }
 
     static func kvSection(_ r: ExperimentReport) -> [String] {

@@ -5,6 +5,8 @@ import Foundation
 public struct VariantStats: Sendable, Equatable, Codable {
     public var name: String
     public var attention: String
+    /// Peak learning rate (`optimizer.lr`) of the variant's first run.
+    public var lr: Double
     public var runs: [String]
     /// Seeds of the finished runs the statistics use.
     public var seeds: [Int]
@@ -32,6 +34,7 @@ public struct VariantStats: Sendable, Equatable, Codable {
         let first = v.runs[0]
         name = v.name
         attention = v.attention
+        lr = first.config.optimizer.lr
         self.runs = v.runs.map(\.run)
         seeds = runs.map(\.seed)
         parameters = first.parameters
