@@ -58,6 +58,8 @@ import Testing
         ["eval", "X", "--split", "test"],
         ["sweep", "x", "--jobs", "0"],
         ["sweep", "x", "--jobs", "4611686018427387904"],
+        ["tune", "x", "--jobs", "0"],
+        ["tune", "x", "--jobs", "2000"],
         ["env", "--gemm-size", "0"],
         ["env", "--gemm-size", "4611686018427387904"],
         ["env", "--repetitions", "0"],

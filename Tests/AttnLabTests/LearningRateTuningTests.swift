@@ -1,0 +1,236 @@
+@testable import AttnLab
+import Foundation
+import Testing
+
+/// Learning-rate tuning: the fit, the `[tune]` table, the generated experiments, the gap over
+/// training, and `attnlab tune` end to end at tiny size.
+@Suite struct LearningRateTuningTests {
+    /// Points of y = c + k (ln lr − ln lr*)² at the given learning rates, one seed each.
+    static func parabola(_ lrs: [Double], optimum: Double, k: Double = 0.3, c: Double = 2) -> [LearningRatePoint] {
+        lrs.map { LearningRatePoint(lr: $0, losses: [c + k * pow(log($0) - log(optimum), 2)]) }
+    }
+
+    // MARK: the fit
+
+    @Test func aSyntheticParabolaGivesBackItsOptimum() throws {
+        let lrs = [1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2]
+        let fit = LearningRateFit(points: Self.parabola(lrs, optimum: 3.3e-3))
+        #expect(fit.flag == nil)
+        let chosen = try #require(fit.chosen)
+        #expect(abs(log(chosen) - log(3.3e-3)) < 1e-9, "chosen \(chosen)")
+        #expect(abs(try #require(fit.rSquared) - 1) < 1e-12)
+        #expect(abs(try #require(fit.predictedLoss(3.3e-3)) - 2) < 1e-9)
+    }
+
+    @Test func aMinimumOutsideTheGridIsFlaggedAndTheBestGridPointTaken() throws {
+        let lrs = [1e-3, 2e-3, 4e-3, 8e-3]
+        let fit = LearningRateFit(points: Self.parabola(lrs, optimum: 5e-2))
+        #expect(fit.flag == .optimumOutsideGrid)
+        #expect(fit.chosen == 8e-3)
+        #expect(abs(log(try #require(fit.fittedOptimum)) - log(5e-2)) < 1e-6)
+    }
+
+    @Test func aConcaveFitIsFlagged() {
+        let fit = LearningRateFit(points: Self.parabola([1e-3, 3e-3, 1e-2, 3e-2], optimum: 5e-3, k: -0.2))
+        #expect(fit.flag == .concave)
+        #expect(fit.fittedOptimum == nil)
+        // The lowest loss of a downward parabola is at an end of the grid.
+        #expect(fit.chosen == 3e-2)
+    }
+
+    @Test func aPoorFitIsFlagged() throws {
+        let losses = [3.0, 2.0, 3.0, 2.0, 3.0, 2.1]
+        let points = zip([1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2], losses).map { LearningRatePoint(lr: $0, losses: [$1]) }
+        let fit = LearningRateFit(points: points)
+        #expect(try #require(fit.rSquared) < LearningRateFit.minimumRSquared)
+        #expect(fit.flag == .poorFit || fit.flag == .concave)
+        #expect(fit.chosen == 2e-3)
+    }
+
+    @Test func divergedPointsAreLeftOutOfTheFit() throws {
+        var points = Self.parabola([1e-3, 2e-3, 4e-3, 8e-3], optimum: 3e-3)
+        points.append(LearningRatePoint(lr: 3.2e-2, losses: [], excluded: ["seed 1: diverged at step 12"]))
+        let fit = LearningRateFit(points: points)
+        #expect(fit.points.count == 5 && fit.usable.count == 4)
+        #expect(fit.flag == nil)
+        #expect(abs(log(try #require(fit.chosen)) - log(3e-3)) < 1e-9)
+        #expect(fit.points.last?.excluded == ["seed 1: diverged at step 12"])
+    }
+
+    @Test func fewerThanThreePointsAreFlagged() {
+        let fit = LearningRateFit(points: [LearningRatePoint(lr: 1e-3, losses: [3.0]), LearningRatePoint(lr: 1e-2, losses: [2.5, 2.7]),
+                                           LearningRatePoint(lr: 1e-1, losses: [], excluded: ["seed 1: diverged at step 3"])])
+        #expect(fit.flag == .tooFewPoints)
+        #expect(fit.a == nil)
+        #expect(fit.chosen == 1e-2)
+        #expect(LearningRateFit(points: []).chosen == nil)
+    }
+
+    @Test func runNamesLoseTheirLearningRatePart() {
+        #expect(LearningRateTuningReport.nameWithoutLearningRate("mla-lr0.003-seed2") == "mla-seed2")
+        #expect(LearningRateTuningReport.nameWithoutLearningRate("lr5e-05-seed1") == "seed1")
+        #expect(LearningRateTuningReport.nameWithoutLearningRate("gqa2-lr1e-05") == "gqa2")
+        #expect(LearningRateTuningReport.nameWithoutLearningRate("lrx-seed1") == "lrx-seed1")
+    }
+
+    // MARK: the gap over training
+
+    @Test func gapSlopeOverTheLastQuarter() throws {
+        let steps = Array(stride(from: 10, through: 400, by: 10))
+        // Two seeds closing at 0.5 and 0.7 nats per 1000 steps, with a small wiggle.
+        let curves = [0.5, 0.7].map { rate in steps.map { 0.2 - rate * Double($0) / 1000 + 0.001 * sin(Double($0)) } }
+        let slope = GapSlope(curve: "validation", steps: steps, curves: curves)
+        #expect(slope.fromStep == 300 && slope.toStep == 400 && slope.points == 11)
+        #expect(abs(try #require(slope.perThousandSteps) + 0.6) < 0.02)
+        #expect(slope.method == "t over 2 seeds")
+        #expect(slope.verdict == "still moving" || slope.verdict == "flat within noise")
+        // With one seed the regression's own interval is used and a clean trend is "still moving".
+        let one = GapSlope(curve: "training", steps: steps, curves: [curves[0]])
+        #expect(one.verdict == "still moving" && one.method.hasPrefix("regression on one seed"))
+        let (low, high) = (try #require(one.ciLow), try #require(one.ciHigh))
+        #expect(low < -0.5 + 0.02 && high > -0.5 - 0.02)
+        // A flat noisy gap is flat within noise.
+        let flat = GapSlope(curve: "training", steps: steps, curves: [steps.map { 0.1 + 0.01 * sin(Double($0) * 1.7) }])
+        #expect(flat.verdict == "flat within noise")
+        // Eval every 100 of 400 steps: two points in the last quarter, no slope invented.
+        let sparse = GapSlope(curve: "validation", steps: [100, 200, 300, 400], curves: [[0.3, 0.2, 0.15, 0.1]])
+        #expect(sparse.perThousandSteps == nil && sparse.verdict.hasPrefix("too few eval points (2 in the last quarter"))
+    }
+
+    // MARK: the [tune] table
+
+    @Test func tuneTableIsParsedInheritedAndKeptOutOfRunConfigs() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("plain", "[grid]\n\"train.seed\" = [1, 2]", kinds: ["mha", "mla"])
+        try box.file("spaced", "base = \"plain\"\n[tune]\nlr_min = 1e-3\nlr_max = 0.1\npoints = 5\nsteps = 10")
+        let plain = try box.load("plain"), spaced = try box.load("spaced")
+        #expect(plain.tuning == nil)
+        let tuning = try #require(spaced.tuning)
+        #expect(tuning.learningRates == [0.001, 0.00316, 0.01, 0.0316, 0.1])
+        #expect(tuning.steps == 10 && tuning.seeds == [1])
+        // The table is experiment-level: every run's resolved config is the same without it.
+        #expect(plain.runs.map(\.config) == spaced.runs.map(\.config))
+        #expect(plain.runs.map(\.variant) == ["mha", "mha", "mla", "mla"])
+
+        try box.file("child", "base = \"spaced\"\n[tune]\nseeds = [3, 1]")
+        let child = try #require(try box.load("child").tuning)
+        #expect(child.learningRates == tuning.learningRates && child.steps == 10 && child.seeds == [1, 3])
+    }
+
+    @Test func badTuneTablesNameFileKeyAndExpectation() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let cases: [(String, String)] = [
+            ("[tune]\nlr = [1e-3, 1e-2]", "spec.toml: tune.lr: expected 3 to 64 learning rates (a parabola needs three), found 2"),
+            ("[tune]\nlr = [1e-3, 1e-2, -1.0]", "spec.toml: tune.lr[2]: expected a number > 0.0, found -1.0"),
+            ("[tune]\nlr = [1e-3, 1e-2, 1e-1]\nlr_min = 1e-3", "spec.toml: tune.lr: expected either lr = [...] or lr_min, lr_max and points, found both (lr_min too)"),
+            ("[tune]\nlr_min = 1e-3\nlr_max = 1e-2", "spec.toml: tune: expected lr_min, lr_max and points together, found no points"),
+            ("[tune]\nlr_min = 1e-2\nlr_max = 1e-3\npoints = 3", "spec.toml: tune.lr_max: expected a number > lr_min (0.01), found 0.001"),
+            ("[tune]\nlr = [1e-3, 1e-2, 1e-1]\nrate = 2", "spec.toml: tune.rate: unknown key; [tune] accepts lr, lr_min, lr_max, points, steps, seeds"),
+            ("[tune]\nlr = [1e-3, 1e-2, 1e-1]\nsteps = 0", "spec.toml: tune.steps: expected an integer in [1, 2147483648], found 0"),
+            ("[tune]\nlr = [1e-3, 1e-2, 1e-1]\nseeds = [1, 1]", "spec.toml: tune.seeds: expected distinct seeds, found [1, 1]"),
+            ("tune = 3", "spec.toml: tune: expected a [tune] table (lr or lr_min/lr_max/points, steps, seeds), found 3"),
+        ]
+        try box.experiment("b")
+        for (extra, message) in cases {
+            try box.file("spec", "base = \"b\"\n" + extra)
+            let error = try #require(throws: ExperimentError.self) { try box.load("spec") }
+            #expect(error.messages.contains { $0.hasSuffix(message) }, "\(extra): got \(error.messages)")
+        }
+    }
+
+    @Test func generatedExperimentsLoadAndRefuseGridsTheyCannotTune() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("base", "[grid]\n\"train.seed\" = [1, 2]\n[tune]\nlr = [1e-3, 3e-3, 1e-2]\nsteps = 10\nseeds = [4]", kinds: ["mha", "mla"])
+        let experiment = try box.load("base")
+        try experiment.tuningExperimentTOML().write(to: box.experiments.appendingPathComponent("base-tune.toml"), atomically: true, encoding: .utf8)
+        let tune = try box.load("base-tune")
+        #expect(tune.runs.map(\.name) == ["mha-lr0.001-seed4", "mha-lr0.003-seed4", "mha-lr0.01-seed4",
+                                          "mla-lr0.001-seed4", "mla-lr0.003-seed4", "mla-lr0.01-seed4"])
+        #expect(tune.runs.allSatisfy { $0.config.train.steps == 10 })
+        #expect(tune.runs.map(\.config.optimizer.lr) == [1e-3, 3e-3, 1e-2, 1e-3, 3e-3, 1e-2])
+
+        let tuned = try experiment.tunedExperimentTOML([
+            TunedLearningRate(variant: "mha", lr: 0.0031622776, notes: ["mha: fitted"]),
+            TunedLearningRate(variant: "mla", lr: 0.001, notes: ["mla: flagged"]),
+        ])
+        #expect(tuned.contains("# mha: fitted\n[[variants]]\nname = \"mha\"\nset = { \"model.attention.kind\" = \"mha\", \"optimizer.lr\" = 0.00316 }"))
+        try tuned.write(to: box.experiments.appendingPathComponent("base-tuned.toml"), atomically: true, encoding: .utf8)
+        let loaded = try box.load("base-tuned")
+        #expect(loaded.runs.map(\.name) == ["mha-seed1", "mha-seed2", "mla-seed1", "mla-seed2"])
+        #expect(loaded.runs.map(\.config.optimizer.lr) == [0.00316, 0.00316, 0.001, 0.001])
+        #expect(loaded.runs.map(\.config.train.steps) == experiment.runs.map(\.config.train.steps))
+        #expect(throws: ExperimentError.self) { try experiment.tunedExperimentTOML([TunedLearningRate(variant: "mha", lr: 1e-3, notes: [])]) }
+
+        try box.experiment("wide", "[grid]\n\"model.d_model\" = [32, 64]\n[tune]\nlr = [1e-3, 3e-3, 1e-2]")
+        let error = try #require(throws: ExperimentError.self) { try box.load("wide").tuningExperimentTOML() }
+        #expect(error.description.contains("wide.toml: grid.model.d_model: expected a grid over train.seed only"))
+        try box.experiment("none")
+        #expect(throws: ExperimentError.self) { try box.load("none").tuningExperimentTOML() }
+    }
+
+    // MARK: end to end
+
+    /// `attnlab tune` at tiny size: grid, fit, tuning report and plot, the tuned experiment, its
+    /// sweep and report with the tuning and gap plots; a second tune trains nothing and writes
+    /// the same files; an edited generated file is refused without --force.
+    @Test func tuneRunsEndToEnd() throws {
+        let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("ttbase", kinds: ["mha", "mla"])
+        try box.file("tt", "base = \"ttbase\"\n[train]\nsteps = 16\n[eval]\nevery = 4\n[grid]\n\"train.seed\" = [1, 2]\n"
+                     + "[tune]\nlr = [3e-3, 1e-2, 3e-2]\nsteps = 12")
+        let options = TuneOptions(experiment: "tt", experimentsDirectory: box.experiments, resultsDirectory: box.results,
+                                  jobs: 2, executable: exe.path, cores: 2)
+        var lines: [String] = []
+        let outcome = try runLearningRateTuning(options) { lines.append($0) }
+        #expect(outcome.exitCode == 0, "\(lines.joined(separator: "\n"))")
+        #expect(outcome.sweep.finished.count == 6)
+        let tuning = try #require(outcome.tuning)
+        #expect(tuning.variants.map(\.variant) == ["mha", "mla"])
+        #expect(tuning.variants.allSatisfy { $0.fit.points.count == 3 && $0.fit.chosen != nil && $0.steps == 12 })
+        let paths = try #require(outcome.reportPaths)
+        let generated = [outcome.tuningExperimentPath, try #require(outcome.tunedExperimentPath), paths.markdown, paths.json, paths.plot]
+        let first = try generated.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        #expect(String(decoding: first[4], as: UTF8.self).contains("class=\"mean\" data-variant=\"mla\""))
+
+        let tuned = try box.load("tt-tuned")
+        for v in tuning.variants {
+            let lr = roundedToThreeSignificantDigits(try #require(v.fit.chosen))
+            #expect(tuned.runs.filter { $0.variant == v.variant }.allSatisfy { $0.config.optimizer.lr == lr })
+        }
+
+        var again: [String] = []
+        let second = try runLearningRateTuning(options) { again.append($0) }
+        #expect(second.sweep.skipped.count == 6 && second.sweep.finished.isEmpty)
+        #expect(try generated.map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == first)
+
+        let sweep = try runSweep(SweepOptions(experiment: "tt-tuned", experimentsDirectory: box.experiments, resultsDirectory: box.results,
+                                              jobs: 2, executable: exe.path, cores: 2)) { _ in }
+        #expect(sweep.exitCode == 0 && sweep.finished.count == 4)
+        let report = try writeExperimentReport(experiment: "tt-tuned", resultsDirectory: box.results)
+        let markdown = try String(contentsOfFile: report.markdown, encoding: .utf8)
+        #expect(markdown.contains("## Learning-rate tuning (`tt-tune`)") && markdown.contains("](tt-tuned-lr.svg)"))
+        #expect(markdown.contains("## Gap to MHA (`mha`) over training") && markdown.contains("](tt-tuned-gap.svg)"))
+        #expect(!markdown.contains("## Secondary"), "no results/tt/ yet")
+        let gapPlot = try String(contentsOfFile: try #require(report.gapPlot), encoding: .utf8)
+        #expect(gapPlot.contains("class=\"val-gap\" data-variant=\"mla\"") && gapPlot.contains("class=\"gap-band\""))
+        #expect(FileManager.default.fileExists(atPath: try #require(report.learningRatePlot)))
+
+        try "# edited\n".write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
+        #expect(throws: ExperimentError.self) { try runLearningRateTuning(options) { _ in } }
+        var forced = options
+        forced.force = true
+        #expect(try runLearningRateTuning(forced) { _ in }.sweep.skipped.count == 6)
+    }
+}
+
+extension TrainingSandbox {
+    /// Writes experiments/NAME.toml with exactly `text`.
+    func file(_ name: String, _ text: String) throws {
+        try (text + "\n").write(to: experiments.appendingPathComponent(name + ".toml"), atomically: true, encoding: .utf8)
+    }
+}
