@@ -220,6 +220,15 @@ import Testing
         #expect(gapPlot.contains("class=\"val-gap\" data-variant=\"mla\"") && gapPlot.contains("class=\"gap-band\""))
         #expect(FileManager.default.fileExists(atPath: try #require(report.learningRatePlot)))
 
+        // With the untuned runs present the report adds them as the secondary, same-lr table.
+        let untuned = try runSweep(SweepOptions(experiment: "tt", experimentsDirectory: box.experiments, resultsDirectory: box.results,
+                                                jobs: 2, executable: exe.path, cores: 2)) { _ in }
+        #expect(untuned.exitCode == 0)
+        let full = try String(contentsOfFile: try writeExperimentReport(experiment: "tt-tuned", resultsDirectory: box.results).markdown,
+                              encoding: .utf8)
+        #expect(full.contains("## Secondary: the same variants at one shared learning rate (`tt`)"))
+        #expect(full.contains("| mha | mha | 0.01 |"), "the secondary table shows the shared lr")
+
         try "# edited\n".write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
         #expect(throws: ExperimentError.self) { try runLearningRateTuning(options) { _ in } }
         var forced = options
