@@ -104,7 +104,7 @@ public enum ReportMarkdown {
     static func gapSection(_ r: ExperimentReport, plot: String?) -> [String] {
         guard let base = r.baseline, !r.gaps.isEmpty else { return [] }
         var lines = ["## Gap to MHA (`\(base)`) over training", "",
-                     "Loss of each variant minus `\(base)`'s at the same step, paired by seed (runs with one seed see the "
+                     "Loss of each variant minus `\(base)`'s at the same step, paired by seed (runs with the same seed see the "
                      + "same batches). Plot: validation gap, mean over seeds with a 95% t band, and the training gap "
                      + "smoothed by a centred moving average. Slope: least-squares slope of the gap over the last quarter "
                      + "of training (steps ≥ ¾ of the last), in nats per token per 1000 steps, per seed, then mean with a "
