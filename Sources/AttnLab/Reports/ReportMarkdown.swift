@@ -117,7 +117,7 @@ public enum ReportMarkdown {
         }
         let rows = r.gaps.map { g -> [String] in
             [g.variant, g.seeds.map(String.init).joined(separator: ", "), g.mean.last.map { signed($0, 4) } ?? "-",
-             "\(g.validationSlope.fromStep)–\(g.validationSlope.toStep)", slope(g.validationSlope), slope(g.trainingSlope)]
+             "\(g.trainingSlope.fromStep)–\(g.trainingSlope.toStep)", slope(g.validationSlope), slope(g.trainingSlope)]
         }
         lines += table(["variant", "seeds", "final val gap", "last quarter (steps)", "val gap slope /1k steps [95% CI]",
                         "train gap slope /1k steps [95% CI]"], [false, false, true, false, false, false], rows)
