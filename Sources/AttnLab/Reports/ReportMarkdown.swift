@@ -14,8 +14,9 @@ public enum ReportMarkdown {
             "- Runs started: \(r.firstStart) to \(r.lastStart)",
             "- Hosts: \(r.hosts.joined(separator: ", "))",
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
-            "",
         ]
+        out += r.validation.map { "- Validation: " + $0 }
+        out += [""]
         out += variantsSection(r) + comparisonSection(r) + kvSection(r)
         out += ["## Plots", "", "![Loss curves](\(lossPlot))", "", "![Loss vs KV cache](\(paretoPlot))", ""]
         out += referenceSection(r) + runsSection(r)
