@@ -35,6 +35,25 @@ import Testing
         #expect(part.windows == 2 && part.tokens == 64 && part.stored == nil)
     }
 
+    /// A run killed after its final checkpoint (the file still says `running`) resumes with
+    /// nothing left to train and keeps the final evaluation it has: the stored value, altered
+    /// here to tell, survives the resume, and `/eval` gets no second row at the last step.
+    @Test func aResumedRunDoesNotRepeatItsFinalEvaluation() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("v", kinds: ["gqa"])
+        let exp = try box.load("v", Self.short)
+        let outcome = try #require(try runExperiment(exp, resultsDirectory: box.results, quiet: true).first)
+        let file = try HDF5File.open(path: outcome.path, mode: .readWrite)
+        try file.root.dataset("final_eval/loss").overwrite([123.0])
+        try file.root.stringDataset("status").write("running")
+        try file.close()
+        let resumed = try trainRun(experiment: exp.name, run: exp.runs[0], path: outcome.path, resume: true, quiet: true)
+        #expect(resumed.status == .finished && resumed.step == 6 && resumed.finalEval["loss"] == 123)
+        let record = try RunRecord(path: outcome.path)
+        #expect(record.finalValLoss == 123 && record.evalSteps == [3, 6] && record.finalEvaluation?.step == 6)
+    }
+
     /// Same data and seq_len, different batch size, accumulation and threads: the same windows,
     /// and the same loss for the same weights.
     @Test func validationDoesNotDependOnBatchSizeAccumulationOrThreads() throws {
