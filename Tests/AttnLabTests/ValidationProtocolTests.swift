@@ -136,7 +136,7 @@ import Testing
         #expect(old.finalValLoss == old.eval["loss"]?.last && old.config.eval.windows == ExperimentConfig().eval.windows)
         #expect(ValidationProtocol.batches.description.contains("old protocol"))
         let report = ReportMarkdown.render(ExperimentReport(experiment: "v", variants: ReportVariant.group([old])), lossPlot: "l.svg", paretoPlot: "p.svg")
-        #expect(report.contains("- Validation: old protocol (eval.batches x batch_size windows at stride seq_len+1): 1 run file"))
+        #expect(report.contains("- Validation: old protocol (eval.batches x batch_size windows at stride seq_len+1; MQAR: every example, a Float mean per batch of batch_size): 1 run file"))
         // A resume would mix the two protocols: refused.
         let exp = try box.load("v", Self.short)
         let refusal = errorText { _ = try trainRun(experiment: "v", run: exp.runs[0], path: outcome.path, resume: true, quiet: true) }

@@ -114,8 +114,9 @@ public struct FinalEvaluation: Sendable, Equatable {
 /// The validation protocols run files have used, by format version.
 public enum ValidationProtocol: String, Sendable, CaseIterable {
     /// Formats 1 and 2: `eval.batches x train.batch_size` windows of seq_len + 1 tokens at
-    /// stride seq_len + 1 from the start of the split, the same at every evaluation; the final
-    /// validation loss is the last row of `/eval`.
+    /// stride seq_len + 1 from the start of the split, the same at every evaluation (MQAR: every
+    /// validation example, in batches of `train.batch_size`); the final validation loss is the
+    /// last row of `/eval`.
     case batches
     /// Format 3: periodic evaluations on `eval.windows` windows spread over the split, the final
     /// evaluation on the whole split (`ValidationSet`), stored in `/final_eval`.
@@ -127,8 +128,8 @@ public enum ValidationProtocol: String, Sendable, CaseIterable {
     /// One line for reports and `attnlab inspect`.
     public var description: String {
         switch self {
-        case .batches: return "old protocol (eval.batches x batch_size windows at stride seq_len+1)"
-        case .windows: return "whole validation split, windows of seq_len+1 tokens at stride seq_len (periodic: eval.windows of them)"
+        case .batches: return "old protocol (eval.batches x batch_size windows at stride seq_len+1; MQAR: every example, a Float mean per batch of batch_size)"
+        case .windows: return "whole validation split (windows of seq_len+1 tokens at stride seq_len; MQAR: every example), periodic evaluations on eval.windows of them"
         }
     }
 }
