@@ -251,7 +251,7 @@ if want 2; then
         # steps. The free space is set to the file's size after its first steps plus ~40 KiB, so
         # creation and the first 1024 steps fit and a later flush runs out of space.
         DSET=(--set train.threads=1 --set train.batch_size=1 --set data.seq_len=8 --set eval.every=100000
-              --set eval.batches=1 --set log.every=1000 --set log.flush_seconds=0.05 --set schedule.warmup_steps=1
+              --set eval.windows=1 --set log.every=1000 --set log.flush_seconds=0.05 --set schedule.warmup_steps=1
               --set log.checkpoint_every=0)
         run_cmd 60 "$BIN" run tiny --run mha "${DSET[@]}" --set train.steps=1 --results "$W/disk-size"
         base=$(stat -c %s "$W/disk-size/tiny/mha.h5" 2>/dev/null || echo 0)

@@ -307,7 +307,7 @@ ALL_KEYS = [
     "optimizer.lr", "optimizer.beta1", "optimizer.beta2", "optimizer.eps", "optimizer.weight_decay",
     "optimizer.clip_grad_norm", "optimizer.decay_norms_and_biases",
     "schedule.warmup_steps", "schedule.min_lr_ratio", "schedule.kind",
-    "eval.every", "eval.batches",
+    "eval.every", "eval.windows",
     "log.every", "log.flush_seconds", "log.checkpoint_every", "log.save_weights",
 ]
 INT_KEYS = [
@@ -316,7 +316,7 @@ INT_KEYS = [
     "model.attention.q_lora_rank", "model.attention.qk_nope_head_dim", "model.attention.qk_rope_head_dim",
     "model.attention.v_head_dim", "data.seq_len", "data.mqar.vocab", "data.mqar.seq_len", "data.mqar.num_kv_pairs",
     "data.mqar.train_examples", "data.mqar.val_examples", "train.steps", "train.batch_size", "train.grad_accum",
-    "train.seed", "train.threads", "schedule.warmup_steps", "eval.every", "eval.batches", "log.every",
+    "train.seed", "train.threads", "schedule.warmup_steps", "eval.every", "eval.windows", "log.every",
     "log.checkpoint_every",
 ]
 # Boundary integers (overflow in products and sums of dimensions) and numbers at the edges.

@@ -114,8 +114,10 @@ def check_netcdf(run_file):
     root.close()
     counted = []
     with h5py.File(run_file, "r") as f:
-        if int(f.attrs["format_version"]) != 2:
+        if int(f.attrs["format_version"]) != 3:
             fail(f"{run_file}: format_version {f.attrs['format_version']}")
+        if f["status"].asstr()[()] == "finished" and not (f["final_eval/step"][0] > 0 and f["final_eval/loss"].attrs.get("units") == "nats/token"):
+            fail(f"{run_file}: a finished run without its /final_eval")
 
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
@@ -145,7 +147,15 @@ def check_csv(run_file, folder):
                     fail(f"{folder}/{group}.csv: column {column} differs from the run file")
             if sorted(table.columns) != sorted(k for k in f[group] if k != "step"):
                 fail(f"{folder}/{group}.csv: columns {list(table.columns)}")
-    print(f"interop: csv {folder}: train.csv and eval.csv equal the run file's curves bit for bit")
+        # Format 3, finished: /final_eval as one row.
+        if "final_eval" in f and f["final_eval/step"][0] > 0:
+            final = pd.read_csv(os.path.join(folder, "final_eval.csv"), index_col="step", float_precision="round_trip")
+            if list(final.index.values) != [f["final_eval/step"][0]]:
+                fail(f"{folder}/final_eval.csv: step differs from the run file")
+            for column in final.columns:
+                if not np.array_equal(final[column].values, f[f"final_eval/{column}"][:], equal_nan=True):
+                    fail(f"{folder}/final_eval.csv: column {column} differs from the run file")
+    print(f"interop: csv {folder}: train.csv, eval.csv (and final_eval.csv) equal the run file bit for bit")
 
 
 def check_live(attnlab, results):

@@ -2,14 +2,15 @@ import ArgumentParser
 import AttnLab
 import Foundation
 
-/// `attnlab eval RUN.h5`: loss of a trained checkpoint on any text its tokenizer can read.
+/// `attnlab eval RUN.h5`: loss of a trained checkpoint on the run's validation set (reproducing
+/// its stored final evaluation) or on any text its tokenizer can read.
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "eval", abstract: "Evaluate a run's checkpoint (loss, bits per byte/char) without training.")
+        commandName: "eval", abstract: "Evaluate a run's checkpoint (loss, bits per byte/char) without training; on the run's own validation split it reproduces the stored final evaluation.")
     @Argument(help: "A run file with a checkpoint.") var file: String
     @Option(help: ArgumentHelp("Text file to evaluate on (default: the run's own data).", valueName: "path")) var data: String?
     @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
-    @Option(help: "Tokens to evaluate (0 = the whole split).") var tokens = 0
+    @Option(help: "Evaluate only the first windows covering this many tokens (0 = the whole split).") var tokens = 0
     @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
     @Option(help: ArgumentHelp("Instead of evaluating, write the checkpoint's logits for --text as JSON to this file.", valueName: "file"))
     var dumpLogits: String?

@@ -11,7 +11,7 @@ struct ExportCommand: ParsableCommand {
             hf writes config.json, model.safetensors, tokenizer.json, tokenizer_config.json and a model card \
             README.md that transformers loads with AutoModelForCausalLM.from_pretrained(DIR): LlamaForCausalLM \
             for mha/gqa/mqa, DeepseekV3ForCausalLM for mla. A run with no exact transformers counterpart is \
-            refused with the reason. csv writes train.csv and eval.csv. The folder is created if missing; \
+            refused with the reason. csv writes train.csv and eval.csv (and final_eval.csv for a finished run of format 3). The folder is created if missing; \
             existing files in it are never replaced.
             """)
 

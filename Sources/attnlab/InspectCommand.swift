@@ -21,6 +21,12 @@ struct InspectCommand: ParsableCommand {
         print("model:       \(s.attention), \(s.parameters) parameters, KV cache \(s.kvElementsPerToken) elements/token (\(s.kvElementsPerTokenPerLayer) per layer)")
         print("curves:      \(s.trainLoss.count) train steps, \(s.evalSteps.count) evaluations")
         if let l = s.finalTrainLoss { print("train loss:  \(fixed(l, 4)) (last step)") }
+        print("validation:  format \(s.formatVersion), \(s.validationProtocol.description)")
+        if let f = s.finalEvaluation {
+            print("final eval:  step \(f.step), whole validation split: \(f.windows) windows, \(f.tokens) tokens")
+        } else if s.validationProtocol == .windows {
+            print("final eval:  none yet (written when the run finishes); values below are the last periodic evaluation")
+        }
         for (k, v) in s.finalEval.sorted(by: { $0.key < $1.key }) { print("val \(k): " + fixed(v, 4)) }
         if let t = s.medianTokensPerSecond { print("throughput:  \(fixed(t, 0)) tokens/s (median step)") }
         if let c = try r.checkpoint() { print("checkpoint:  step \(c.state.step)") } else { print("checkpoint:  none") }

@@ -212,8 +212,10 @@ private let fortunesPresent = FileManager.default.fileExists(atPath: TextCorpus.
         #expect(data.train == gen.generate(count: 64, seed: 3))
         #expect(data.validation == gen.generate(count: 16, seed: 3 ^ MQARDataset.validationSeedMask))
         #expect(data.validation.inputs != Array(data.train.inputs.prefix(16 * 32)))
-        #expect(try data.validationBatches(batchSize: 4).count == 4)
-        #expect(message { _ = try data.validationBatches(batchSize: 5) }.contains("batches of 5"))
+        // One validation window per example, whatever the batch size.
+        let set = try ValidationSet(examples: data.validation)
+        #expect(set.count == 16 && set.windowLength == 32 && set.batch(set.all) == data.validation)
+        #expect(set.batch([3]).targets == Array(data.validation.targets[(3 * 32)..<(4 * 32)]))
         var sampler = try BatchSampler(examples: data.train, batchSize: 8, rng: SeededRandom(seed: 9))
         let batch = sampler.next()
         for r in 0..<8 {
@@ -268,19 +270,28 @@ private let fortunesPresent = FileManager.default.fileExists(atPath: TextCorpus.
         #expect(message { _ = try BatchSampler(stream: d.train.prefix(16), seqLen: 16, batchSize: 1, rng: SeededRandom(seed: 1)) }.contains("seq_len = 16"))
     }
 
-    @Test func validationSetIsFixedWindows() throws {
-        let d = try ramp(2000)  // validation = tokens 1800..<2000
-        let v = try d.validationBatches(batches: 2, batchSize: 3, seqLen: 10)
-        #expect(try d.validationBatches(batches: 2, batchSize: 3, seqLen: 10) == v)
-        for (b, batch) in v.enumerated() {
-            for r in 0..<3 {
-                let start = Int32(1800 + (b * 3 + r) * 11)
-                #expect(Array(batch.inputs[(r * 10)..<((r + 1) * 10)]) == Array(start..<(start + 10)))
-                #expect(Array(batch.targets[(r * 10)..<((r + 1) * 10)]) == Array((start + 1)...(start + 10)))
-            }
+    @Test func validationSetCoversTheSplitOnce() throws {
+        let d = try ramp(2000)  // validation = tokens 1800..<2000: 200 tokens, 199 targets
+        let v = try ValidationSet(stream: d.validation, seqLen: 10)
+        #expect(v.count == 19 && v.windowLength == 10)  // floor(199 / 10); the last 9 targets are not scored
+        let all = v.batch(v.all)
+        #expect(all.batchSize == 19)
+        for w in 0..<19 {
+            let start = Int32(1800 + w * 10)  // stride seq_len: windows share one token
+            #expect(Array(all.inputs[(w * 10)..<((w + 1) * 10)]) == Array(start..<(start + 10)))
+            #expect(Array(all.targets[(w * 10)..<((w + 1) * 10)]) == Array((start + 1)...(start + 10)))
         }
-        let m = message { _ = try d.validationBatches(batches: 4, batchSize: 5, seqLen: 10) }
-        #expect(m.contains("val_fraction 0.1") && m.contains("seq_len + 1 = 11") && m.contains("need 220"))
+        // Every target after the first token, exactly once, up to the unscored remainder.
+        #expect(all.targets == Array(1801...1990))
+        // Periodic subsets: floor(i * W / n), spread over the whole split; 0 or >= W = all.
+        #expect(v.subset(windows: 4) == [0, 4, 9, 14])
+        #expect(v.subset(windows: 0) == v.all && v.subset(windows: 19) == v.all && v.subset(windows: 50) == v.all)
+        #expect(v.leading(tokens: 25) == [0, 1, 2] && v.leading(tokens: 20) == [0, 1] && v.leading(tokens: 0) == v.all)
+        #expect(v.leading(tokens: 10_000) == v.all)
+        #expect(try ValidationSet(stream: d.validation, seqLen: 10) == v)
+        #expect(try ValidationSet(stream: d.validation.prefix(11), seqLen: 10).count == 1)
+        let m = message { _ = try ValidationSet(stream: d.validation.prefix(10), seqLen: 10) }
+        #expect(m.contains("10 tokens") && m.contains("seq_len + 1 = 11"))
     }
 
     // MARK: entropy and hashing

@@ -162,6 +162,10 @@ private let badConfigs: [BadConfig] = [
               keyPath: "line 2, column 5", mentions: ["TOML syntax error", "found '='"]),
     BadConfig("array-of-tables header starting with '#'", ok + "[[#a]]\n",
               keyPath: "line 2, column 3", mentions: ["TOML syntax error", "found '#'"]),
+    BadConfig("lone '[' at the end of a line", ok + "[\n",
+              keyPath: "line 2, column 2", mentions: ["TOML syntax error", "found '\\n'"]),
+    BadConfig("lone '[[ ' at the end of a CRLF line", ok + "[[ \r\n",
+              keyPath: "line 2, column 4", mentions: ["TOML syntax error", "found '\\r'"]),
 ]
 
 @Suite struct ExperimentConfigTests {

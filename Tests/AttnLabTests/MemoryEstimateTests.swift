@@ -14,7 +14,7 @@ import Testing
         defer { box.remove() }
         try box.experiment("m", kinds: [kind])
         let experiment = try box.load("m", [
-            "train.steps=2", "schedule.warmup_steps=1", "eval.every=2", "eval.batches=1", "train.batch_size=4",
+            "train.steps=2", "schedule.warmup_steps=1", "eval.every=2", "eval.windows=1", "train.batch_size=4",
             "data.seq_len=128", "model.max_seq_len=128", "model.d_model=64", "model.mlp_hidden=160",
         ])
         let outcome = try #require(try runExperiment(experiment, resultsDirectory: box.results, quiet: true).first)

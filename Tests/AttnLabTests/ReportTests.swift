@@ -180,7 +180,7 @@ private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int
     defer { lock.release() }
     let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata,
                                       model: config.model, contextLength: 128, parameters: [],
-                                      evalColumns: ["loss", "bits_per_byte"], saveWeights: false, flushSeconds: 100)
+                                      evalColumns: ["loss", "bits_per_byte"], periodicWindows: 4, saveWeights: false, flushSeconds: 100)
     for step in 1...20 {
         let loss = finalVal + Double(20 - step) * 0.1
         try writer.log(TrainRecord(step: step, loss: loss, lr: 1e-3, gradNorm: 1, tokensPerSecond: 2000,

@@ -92,12 +92,12 @@ import Testing
         let twins = [Tensor<Float>(zeros: [2], name: "w"), Tensor<Float>(zeros: [2], name: "w")]
         #expect(throws: RunFileError.self) {
             _ = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
-                                     parameters: twins, evalColumns: ["loss"], saveWeights: true, flushSeconds: 1)
+                                     parameters: twins, evalColumns: ["loss"], periodicWindows: 4, saveWeights: true, flushSeconds: 1)
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: box.results.appendingPathComponent("exp").path)
         #expect(left == [".run.h5.lock"], "left behind: \(left)")
         let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
-                                          parameters: [twins[0]], evalColumns: ["loss"], saveWeights: true, flushSeconds: 1)
+                                          parameters: [twins[0]], evalColumns: ["loss"], periodicWindows: 4, saveWeights: true, flushSeconds: 1)
         try writer.close()
         #expect(try RunReader(path: path).status().status == .running)
     }
@@ -266,7 +266,7 @@ private func killedWriterFile(_ box: TrainingSandbox, closeCleanly: Bool = false
     defer { lock.release() }
     let (config, metadata) = syntheticRun()
     let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
-                                      parameters: [Tensor<Float>(zeros: [64, 64], name: "w")], evalColumns: ["loss"],
+                                      parameters: [Tensor<Float>(zeros: [64, 64], name: "w")], evalColumns: ["loss"], periodicWindows: 4,
                                       saveWeights: true, flushSeconds: 1000)
     for step in 1...3 { try writer.log(TrainRecord(step: step, loss: 1 / Double(step), lr: 1e-3, gradNorm: 1, tokensPerSecond: 1, elapsed: 1)) }
     try writer.flush()

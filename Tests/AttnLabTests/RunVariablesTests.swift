@@ -2,8 +2,8 @@
 import Foundation
 import Testing
 
-/// Format 2 run files: units, long names, step dimension scales, the status encoding; and the
-/// exporters on a real trained file.
+/// Run files (formats 2 and 3): units, long names, step dimension scales, the status encoding,
+/// `/final_eval`; and the exporters on a real trained file.
 @Suite struct RunVariablesTests {
     @Test func runFilesNameEveryCurveAndTensorAndIndexCurvesByStep() throws {
         let box = try TrainingSandbox()
@@ -14,7 +14,7 @@ import Testing
         let file = try HDF5File.open(path: outcome.path)
         defer { try? file.close() }
         let root = file.root
-        #expect(try root.intAttribute("format_version") == 2)
+        #expect(try root.intAttribute("format_version") == 3)
         for (group, table) in [("train", RunVariables.train), ("eval", RunVariables.eval)] {
             let g = try root.group(group)
             let columns = try g.childNames()
@@ -31,6 +31,13 @@ import Testing
             }
         }
         #expect(try root.group("eval").childNames().sorted() == ["bits_per_byte", "loss", "step"])
+        #expect(try root.group("eval").intAttribute("windows") == 8)
+        let final = try root.group("final_eval")
+        #expect(try final.childNames().sorted() == ["bits_per_byte", "loss", "step", "tokens", "windows"])
+        #expect(try final.dataset("loss").stringAttribute("long_name") == "final validation loss (whole split)")
+        #expect(try final.dataset("bits_per_byte").stringAttribute("units") == "bits/byte")
+        #expect(try final.dataset("step").read(as: Int64.self).values == [20])
+        #expect(try final.stringAttribute("protocol") == ValidationProtocol.windows.description)
         #expect(try root.dataset("train/loss").stringAttribute("units") == "nats/token")
         #expect(try root.dataset("train/elapsed_s").stringAttribute("units") == "s")
         #expect(try root.dataset("status").stringAttribute("_Encoding") == "utf-8")
@@ -53,7 +60,7 @@ import Testing
         let outcome = try #require(try runExperiment(box.load("exp", ["train.steps=20", "eval.every=10"]),
                                                      resultsDirectory: box.results, quiet: true).first)
         let csvFolder = box.root.appendingPathComponent("csv").path
-        #expect(try CurveCSVExport.export(runPath: outcome.path, to: csvFolder) == ["train.csv", "eval.csv"])
+        #expect(try CurveCSVExport.export(runPath: outcome.path, to: csvFolder) == ["train.csv", "eval.csv", "final_eval.csv"])
         let train = try String(contentsOfFile: csvFolder + "/train.csv", encoding: .utf8).split(separator: "\n")
         #expect(train.first == "step,loss,lr,grad_norm,tokens_per_s,elapsed_s,activation_bytes,peak_rss_bytes")
         #expect(train.count == 21)
@@ -63,6 +70,10 @@ import Testing
         #expect(train[20].split(separator: ",")[1] == "\(loss[19])", "round-trip numbers")
         let eval = try String(contentsOfFile: csvFolder + "/eval.csv", encoding: .utf8)
         #expect(eval.hasPrefix("step,bits_per_byte,loss\n10,"))
+        let final = try String(contentsOfFile: csvFolder + "/final_eval.csv", encoding: .utf8).split(separator: "\n")
+        let stored = try #require(try RunRecord(path: outcome.path).finalEvaluation)
+        #expect(final == ["step,bits_per_byte,loss,tokens,windows",
+                          "20,\(stored.values["bits_per_byte"]!),\(stored.values["loss"]!),\(stored.tokens),\(stored.windows)"])
         #expect(throws: ExportError.self) { try CurveCSVExport.export(runPath: outcome.path, to: csvFolder) }
 
         let hf = box.root.appendingPathComponent("hf").path

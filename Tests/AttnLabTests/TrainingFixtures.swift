@@ -54,7 +54,7 @@ struct TrainingSandbox {
             warmup_steps = 5
             [eval]
             every = 20
-            batches = 4
+            windows = 8
             [log]
             flush_seconds = 0.05
             checkpoint_every = 20

@@ -103,10 +103,11 @@ public struct ScheduleConfig: Sendable, Equatable {
 }
 
 public struct EvalConfig: Sendable, Equatable {
-    /// Evaluate every this many steps (and at the end).
+    /// Evaluate `windows` windows every this many steps and at the last step.
     public var every = 50
-    /// Validation batches (each batch_size x seq_len) from the fixed validation set.
-    public var batches = 8
+    /// Windows of the validation set (`ValidationSet`) each periodic evaluation covers, spread
+    /// evenly over the split; 0 = the whole split. The final evaluation always covers the whole split.
+    public var windows = 64
     public init() {}
 }
 

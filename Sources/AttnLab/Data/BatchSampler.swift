@@ -67,17 +67,4 @@ public struct MQARDataset: Sendable {
         self.train = generator.generate(count: trainExamples, seed: seed)
         self.validation = generator.generate(count: validationExamples, seed: seed ^ Self.validationSeedMask)
     }
-
-    /// Validation in equal batches of `batchSize`, which must divide the example count.
-    public func validationBatches(batchSize: Int) throws -> [TokenBatch] {
-        let n = validation.batchSize, t = validation.seqLen
-        guard batchSize > 0, n % batchSize == 0 else {
-            throw DataError("mqar validation: \(n) examples do not split into batches of \(batchSize); expected a batch size dividing \(n)")
-        }
-        return stride(from: 0, to: n, by: batchSize).map { s in
-            TokenBatch(batchSize: batchSize, seqLen: t,
-                       inputs: Array(validation.inputs[(s * t)..<((s + batchSize) * t)]),
-                       targets: Array(validation.targets[(s * t)..<((s + batchSize) * t)]))
-        }
-    }
 }

@@ -58,26 +58,4 @@ public struct TokenDataset: Sendable {
             throw DataError("token dataset: tokenizer '\(kind)'; expected byte or char")
         }
     }
-
-    /// The fixed validation set: the first `batches * batchSize` non-overlapping windows of
-    /// seqLen + 1 tokens of the validation split, in order, so every evaluation sees the same text.
-    public func validationBatches(batches: Int, batchSize: Int, seqLen: Int) throws -> [TokenBatch] {
-        let window = seqLen + 1
-        let needed = batches * batchSize * window
-        let val = validation
-        guard val.count >= needed else {
-            throw DataError("validation set: the split has \(val.count) tokens (val_fraction \(valFraction) of \(tokens.count)) but \(batches) batches x \(batchSize) windows of seq_len + 1 = \(window) need \(needed); raise val_fraction or lower seq_len or the evaluation batches")
-        }
-        let base = val.startIndex
-        return (0..<batches).map { b in
-            var inputs = [Int32](), targets = [Int32]()
-            inputs.reserveCapacity(batchSize * seqLen); targets.reserveCapacity(batchSize * seqLen)
-            for r in 0..<batchSize {
-                let start = base + (b * batchSize + r) * window
-                inputs += tokens[start..<(start + seqLen)]
-                targets += tokens[(start + 1)...(start + seqLen)]
-            }
-            return TokenBatch(batchSize: batchSize, seqLen: seqLen, inputs: inputs, targets: targets)
-        }
-    }
 }

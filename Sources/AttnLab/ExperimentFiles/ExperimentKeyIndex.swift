@@ -27,6 +27,7 @@ struct ExperimentKeyIndex {
     /// section being checked) and what was expected there.
     func problem(path: String, value: ExperimentValue) -> (path: String, text: String)? {
         if fieldsByPath[path] != nil { return nil }
+        if let replacement = ExperimentSchema.retiredKeys[path] { return (path, replacement) }
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         // A scalar key written as a table (`[train.steps]`): blame the scalar key.
         for i in 1..<max(parts.count, 1) {

@@ -63,7 +63,7 @@ enum ExperimentSchema {
             .choice("schedule.kind", \.schedule.kind),
 
             .int("eval.every", \.eval.every, min: 1, max: stepLimit),
-            .int("eval.batches", \.eval.batches, min: 1, max: dim),
+            .int("eval.windows", \.eval.windows, min: 0, max: exampleLimit),
 
             .int("log.every", \.log.every, min: 1, max: stepLimit),
             .double("log.flush_seconds", \.log.flushSeconds, above: 0),
@@ -82,6 +82,13 @@ enum ExperimentSchema {
     /// MLA's latent-norm epsilon. A stored config without it predates the key; such runs were
     /// trained with `model.norm_eps` on the latents (`ExperimentConfig(resolvedTOML:)`).
     static let latentNormEpsKey = "model.attention.latent_norm_eps"
+
+    /// Keys that no longer exist, with what replaced them: an experiment file or `--set` that
+    /// uses one is refused with this text; a config stored in a run file may still hold one (it
+    /// is read and ignored, see `ExperimentConfig(resolvedTOML:)`).
+    static let retiredKeys: [String: String] = [
+        "eval.batches": "eval.batches was replaced by eval.windows (int >= 0, default \(ExperimentConfig().eval.windows)): the windows of seq_len + 1 tokens each periodic evaluation covers, spread over the whole validation split (0 = all); the final evaluation always covers the whole split",
+    ]
 
     /// Top-level keys of an experiment file that are not config values.
     static let fileOnlyKeys = ["base", "variants", "grid", "tune"]

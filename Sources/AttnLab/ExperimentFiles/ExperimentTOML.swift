@@ -38,10 +38,14 @@ extension ExperimentConfig {
     /// Reads a resolved config back (for example from a run file). The text must be a plain config:
     /// no `base`, `variants` or `grid`, and every check that `loadExperiment` applies holds. A
     /// missing `model.attention.latent_norm_eps` (configs stored before the key existed) reads as
-    /// `model.norm_eps`, the epsilon those runs were trained with.
+    /// `model.norm_eps`, the epsilon those runs were trained with. Retired keys
+    /// (`ExperimentSchema.retiredKeys`, e.g. `eval.batches` of run-file formats 1 and 2) are
+    /// ignored and their replacements take their defaults.
     public init(resolvedTOML text: String, source: String = "resolved config") throws {
         let fields = ExperimentSchema.fields
+        // Configs stored before a key was retired still hold it; the run file says what it meant.
         let layer = ExperimentParsing.leaves(try ExperimentParsing.parseDocument(text, source: source), source: source)
+            .filter { ExperimentSchema.retiredKeys[$0.key] == nil }
         let unknown = ExperimentParsing.unknownKeys(layer, index: ExperimentKeyIndex(fields: fields))
         guard unknown.isEmpty else { throw ExperimentError(unknown) }
         let decoded = ExperimentDecoder(fields: fields, defaultSource: source).decode(layer)

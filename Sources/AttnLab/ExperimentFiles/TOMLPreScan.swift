@@ -8,7 +8,8 @@ import TOMLKit
 ///   (values or quoted keys) end the string. Literal strings (`'...'`) have no escapes, so
 ///   `'\u0000'` is six harmless characters.
 /// - Table headers whose first key does not start with a key character or a quote (`[[[a]]]`,
-///   `[=a]`, `[.a]`, `[#a]`): toml++ 3 assumes it does and aborts the process on an assertion.
+///   `[=a]`, `[.a]`, `[#a]`, or `[` alone on a line): toml++ 3 assumes it does and aborts the
+///   process on an assertion.
 struct TOMLPreScan {
     /// One NUL: where it is and how it was written.
     struct Hit {
@@ -63,7 +64,9 @@ struct TOMLPreScan {
                 var j = i + 1
                 if j < s.count && s[j] == "[" { j += 1 }
                 while j < s.count && (s[j] == " " || s[j] == "\t") { j += 1 }
-                if j < s.count && !Self.startsKey(s[j]) && s[j] != "\n" && s[j] != "\r" {
+                // A line end right after the bracket(s) (`[` or `[[` alone on a line) aborts
+                // toml++ too; only the end of the document is reported by toml++ itself.
+                if j < s.count && !Self.startsKey(s[j]) {
                     badHeaders.append((line, j - lineStart + 1, s[j]))
                 }
             }

@@ -3,7 +3,8 @@
 ///
 /// - `train.csv`: `step` then the `/train` columns in the file's order (`loss`, `lr`,
 ///   `grad_norm`, `tokens_per_s`, `elapsed_s`, `activation_bytes`, `peak_rss_bytes`);
-/// - `eval.csv`: `step`, then `/eval`'s columns in name order (`loss` and the metric column).
+/// - `eval.csv`: `step`, then `/eval`'s columns in name order (`loss` and the metric column);
+/// - `final_eval.csv` (format 3, finished runs): `/final_eval` as one row.
 ///
 /// One row per complete step (`RunReader`'s row count, so a killed run's half-written rows are
 /// left out); a header line of column names; comma-separated, `\n` line ends; numbers in
@@ -29,7 +30,8 @@ public enum CurveCSVExport {
     }
 
     /// Writes `train.csv` and `eval.csv` for the run file at `runPath` into `folder` (created if
-    /// missing) and returns the file names.
+    /// missing), and `final_eval.csv` (one row: step, the eval columns, tokens, windows) when the
+    /// file has a whole-split final evaluation, and returns the file names.
     ///
     /// - Throws: `ExportError` when either file exists (nothing is written); `HDF5Error` or
     ///   `RunFileError` when the run file cannot be read.
@@ -42,9 +44,13 @@ public enum CurveCSVExport {
         let evalColumns = try reader.evalColumns()
         let eval = csv(columns: evalColumns, steps: try reader.evalSteps(),
                        values: try evalColumns.map { try reader.evalColumn($0) })
-        try ExportFiles.prepare(folder, names: ["train.csv", "eval.csv"])
-        try ExportFiles.write(train, to: folder + "/train.csv")
-        try ExportFiles.write(eval, to: folder + "/eval.csv")
-        return ["train.csv", "eval.csv"]
+        var files = [("train.csv", train), ("eval.csv", eval)]
+        if let f = try reader.finalEvaluation() {
+            let row = [String(f.step)] + evalColumns.map { number(f.values[$0] ?? .nan) } + [String(f.tokens), String(f.windows)]
+            files.append(("final_eval.csv", (["step"] + evalColumns + ["tokens", "windows"]).joined(separator: ",") + "\n" + row.joined(separator: ",") + "\n"))
+        }
+        try ExportFiles.prepare(folder, names: files.map(\.0))
+        for (name, text) in files { try ExportFiles.write(text, to: folder + "/" + name) }
+        return files.map(\.0)
     }
 }

@@ -6,6 +6,10 @@ public struct LoadedRun {
     public let tokenizer: any Tokenizer
     public let model: DecoderLM<Float>
     public let step: Int
+    /// The worker threads the run trained and evaluated with (the `threads` attribute).
+    public let threads: Int
+    /// The run's whole-split final evaluation, when the file has one (format 3, finished).
+    public let finalEvaluation: FinalEvaluation?
 
     public init(path: String) throws {
         let reader = try RunReader(path: path)
@@ -14,15 +18,44 @@ public struct LoadedRun {
         tokenizer = try makeTokenizer(serialized: try reader.attribute("tokenizer"))
         model = DecoderLM<Float>(config.model, seed: 0)
         step = try reader.loadCheckpoint(into: model.parameters).step
+        threads = try reader.intAttribute("threads")
+        finalEvaluation = try reader.finalEvaluation()
     }
 }
 
+/// What `evaluateCheckpoint` measured.
 public struct EvaluationResult: CustomStringConvertible, Sendable {
-    public var source: String, unit: String
-    public var tokens: Int, loss: Double
-    public var bitsPerUnit: Double { loss / log(2) }
+    /// What was evaluated, e.g. "the run's fortunes corpus (val split)".
+    public var source: String
+    /// The checkpoint's step.
+    public var step: Int
+    public var windows: Int, windowLength: Int
+    /// Tokens scored (every target; MQAR: the labelled positions).
+    public var tokens: Int
+    /// Mean loss per scored token, nats.
+    public var loss: Double
+    /// The second metric's name and value: "bits per byte" (char, token) or "accuracy" (MQAR).
+    public var metricName: String, metric: Double
+    /// The run's stored final evaluation when this evaluation covers the same windows (the run's
+    /// own whole validation split) at the same step; nil otherwise.
+    public var stored: FinalEvaluation?
+
+    /// |loss - stored loss| / |stored loss|.
+    public var relativeDifference: Double? {
+        guard let s = stored?.values["loss"] else { return nil }
+        return abs(loss - s) / abs(s)
+    }
+
+    /// Loss in shortest round-trip form (every digit a Double has), so an exact reproduction shows.
     public var description: String {
-        "\(source): \(tokens) tokens, loss \(fixed(loss, 4)), \(fixed(bitsPerUnit, 4)) bits per \(unit)"
+        var lines = [
+            "\(source): \(windows) windows of \(windowLength) tokens, \(tokens) tokens scored, checkpoint at step \(step)",
+            "loss \(loss) nats/token, \(metricName) \(String(format: "%.9f", metric))",
+        ]
+        if let stored, let s = stored.values["loss"], let d = relativeDifference {
+            lines.append("stored final evaluation (step \(stored.step), \(stored.windows) windows): loss \(s); relative difference \(d == 0 ? "0" : String(format: "%.2e", d))")
+        }
+        return lines.joined(separator: "\n")
     }
 }
 
@@ -31,47 +64,50 @@ public enum EvaluationSplit: String, Sendable, CaseIterable {
     case train, val
 }
 
-/// Mean next-token loss of a run's checkpoint over non-overlapping windows of the run's
-/// sequence length, on the run's own data or any text file its tokenizer can encode.
+/// Evaluates a run's checkpoint on the `ValidationSet` windows of a split, with the trainer's
+/// evaluation (`evaluate(_:on:windows:)`: same windows, same chunks) and the run's thread count,
+/// so on the run's own validation split it reproduces the run's final evaluation exactly.
+///
+/// - `textPath` nil: the run's own data (`TrainingData`, MQAR included: its validation examples);
+///   otherwise any text file the run's tokenizer encodes, split by `data.val_fraction`.
+/// - `maxTokens` > 0: only the first windows covering that many targets
+///   (`ValidationSet.leading(tokens:)`); 0 = the whole split.
+///
+/// - Throws: `RunFileError` for a file without a checkpoint or a negative `maxTokens`,
+///   `DataError` when the data cannot be read or has fewer than seq_len + 1 tokens.
 public func evaluateCheckpoint(path: String, textPath: String?, split: EvaluationSplit, maxTokens: Int, dataDirectory: String = "data") throws -> EvaluationResult {
     guard maxTokens >= 0 else { throw RunFileError("--tokens: expected a count >= 0 (0 = the whole split), found \(maxTokens)") }
     let run = try LoadedRun(path: path)
     let config = run.config
-    guard config.data.source != .mqar || textPath != nil else {
-        throw RunFileError("\(path) is an MQAR run; its accuracy is in /eval (attnlab inspect); pass --data to score text instead")
-    }
-    let stream: ArraySlice<Int32>
-    let source: String
+    Parallel.workers = run.threads
+    BLASThreads.setCount(run.threads)
+    let set: ValidationSet
+    var source: String, unit = run.tokenizer.unit, recall = false
     if let textPath {
-        let bytes = try TextCorpus.file(textPath).bytes
-        let ids = try run.tokenizer.encode(bytes)
+        let ids = try run.tokenizer.encode(try TextCorpus.file(textPath).bytes)
         let cut = try TokenDataset.splitIndex(count: ids.count, valFraction: config.data.valFraction)
-        stream = split == .train ? ids[..<cut] : ids[cut...]
+        set = try ValidationSet(stream: split == .train ? ids[..<cut] : ids[cut...], seqLen: config.data.seqLen)
         source = "\(textPath) (\(split) split)"
+    } else if split == .val {
+        let data = try TrainingData(config, seed: config.train.seed, dataDirectory: dataDirectory)
+        set = data.validation
+        recall = data.metric == .recall
+        if case .text(let u) = data.metric { unit = u }
+        source = "the run's \(config.data.source.rawValue) data (val split)"
     } else {
-        let corpus = try TextCorpus.load(config.data.source, path: config.data.resolvedPath(), dataDirectory: dataDirectory)
-        let all = try TokenDataset.text(corpus.bytes, tokenizer: config.data.tokenizer.rawValue, valFraction: config.data.valFraction)
-        stream = split == .train ? all.train : all.validation
-        source = "the run's \(config.data.source.rawValue) corpus (\(split) split)"
-    }
-    let t = config.data.seqLen, window = t + 1
-    var windows = max(0, (stream.count - 1) / t)
-    if maxTokens > 0 { windows = min(windows, max(1, maxTokens / t)) }
-    guard windows > 0, stream.count >= window else { throw RunFileError("\(source): fewer than seq_len + 1 = \(window) tokens to evaluate") }
-    var batches: [TokenBatch] = []
-    var w = 0
-    while w < windows {
-        let rows = min(config.train.batchSize, windows - w)
-        var inputs: [Int32] = [], targets: [Int32] = []
-        for r in 0..<rows {
-            let start = stream.startIndex + (w + r) * t
-            inputs += stream[start..<(start + t)]
-            targets += stream[(start + 1)...(start + t)]
+        guard config.data.source != .mqar else {
+            throw RunFileError("\(path) is an MQAR run: only its validation examples can be evaluated (--split val), or text with --data")
         }
-        batches.append(TokenBatch(batchSize: rows, seqLen: t, inputs: inputs, targets: targets))
-        w += rows
+        set = try ValidationSet(stream: try TrainingData.tokenDataset(config, dataDirectory: dataDirectory).dataset.train, seqLen: config.data.seqLen)
+        source = "the run's \(config.data.source.rawValue) data (train split)"
     }
-    return EvaluationResult(source: source, unit: run.tokenizer.unit, tokens: windows * t, loss: meanLoss(run.model, batches: batches))
+    let indices = set.leading(tokens: maxTokens)
+    let r = evaluate(run.model, on: set, windows: indices, accuracy: recall)
+    let comparable = textPath == nil && split == .val && indices.count == set.count && run.finalEvaluation?.step == run.step
+    return EvaluationResult(
+        source: source, step: run.step, windows: r.windows, windowLength: set.windowLength, tokens: r.scoredTokens, loss: r.loss,
+        metricName: recall ? "accuracy" : "bits per \(unit)", metric: recall ? r.accuracy : r.bitsPerToken,
+        stored: comparable ? run.finalEvaluation : nil)
 }
 
 /// Streams generated text to `emit` (or, with `tokenIDs`, the generated token ids separated by

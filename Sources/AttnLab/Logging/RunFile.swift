@@ -97,12 +97,52 @@ struct CheckpointMeta: Equatable {
     }
 }
 
+/// The whole-split evaluation of a finished run (`/final_eval`, run-file format 3).
+public struct FinalEvaluation: Sendable, Equatable {
+    /// Optimiser steps completed when it was computed (the run's last step).
+    public var step: Int
+    /// The eval columns: `loss` (nats/token) and `bits_per_<unit>` or `accuracy`.
+    public var values: [String: Double]
+    /// Tokens scored (targets; MQAR: labelled positions) and windows evaluated.
+    public var tokens: Int
+    public var windows: Int
+    public init(step: Int, values: [String: Double], tokens: Int, windows: Int) {
+        self.step = step; self.values = values; self.tokens = tokens; self.windows = windows
+    }
+}
+
+/// The validation protocols run files have used, by format version.
+public enum ValidationProtocol: String, Sendable, CaseIterable {
+    /// Formats 1 and 2: `eval.batches x train.batch_size` windows of seq_len + 1 tokens at
+    /// stride seq_len + 1 from the start of the split, the same at every evaluation (MQAR: every
+    /// validation example, in batches of `train.batch_size`); the final validation loss is the
+    /// last row of `/eval`.
+    case batches
+    /// Format 3: periodic evaluations on `eval.windows` windows spread over the split, the final
+    /// evaluation on the whole split (`ValidationSet`), stored in `/final_eval`.
+    case windows
+
+    /// The protocol of a run file of format `version`.
+    public init(formatVersion version: Int) { self = version >= 3 ? .windows : .batches }
+
+    /// One line for reports and `attnlab inspect`.
+    public var description: String {
+        switch self {
+        case .batches: return "old protocol (eval.batches x batch_size windows at stride seq_len+1; MQAR: every example, a Float mean per batch of batch_size)"
+        case .windows: return "whole validation split (windows of seq_len+1 tokens at stride seq_len; MQAR: every example), periodic evaluations on eval.windows of them"
+        }
+    }
+}
+
 /// Names of the run file's objects; the layout is documented in results/README.md.
 enum RunLayout {
     static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s", "activation_bytes", "peak_rss_bytes"]
     static let status = "status", statusStep = "status_step"
     static let checkpointMeta = "checkpoint/meta"
     static let checkpointElapsed = "checkpoint/elapsed_s"
-    static let formatVersion = 2
+    static let formatVersion = 3
+    static let finalEval = "final_eval"
+    /// Integer and float datasets of `/final_eval` besides the eval columns.
+    static let finalEvalStep = "final_eval/step", finalEvalTokens = "final_eval/tokens", finalEvalWindows = "final_eval/windows"
     static func slot(_ i: Int) -> String { "checkpoint/slot\(i)" }
 }

@@ -75,6 +75,32 @@ public final class RunReader {
         Array(try file.root.appendableDataset("eval/" + name, of: Double.self).readAll().prefix(try evalRowCount()))
     }
 
+    /// The `format_version` attribute (1, 2 or 3).
+    public func formatVersion() throws -> Int { try intAttribute("format_version") }
+
+    /// Throws unless the file has the current format: a run written by an older format used
+    /// another validation protocol, and resuming it would mix the two in one curve.
+    public func requireResumableFormat() throws {
+        let version = try formatVersion()
+        guard version == RunLayout.formatVersion else {
+            throw RunFileError("\(path) is a run file of format \(version), validated by the \(ValidationProtocol(formatVersion: version).description); a resume would mix two validation protocols. Train it again from the start with --overwrite")
+        }
+    }
+
+    /// The whole-split final evaluation, or nil when the file has none: format 1 and 2 files
+    /// (whose final validation loss is the last row of `/eval`) and runs not finished yet.
+    public func finalEvaluation() throws -> FinalEvaluation? {
+        guard try file.root.contains(RunLayout.finalEval) else { return nil }
+        func int(_ name: String) throws -> Int { Int(try file.root.dataset(name).read(as: Int64.self).values.first ?? 0) }
+        let step = try int(RunLayout.finalEvalStep)
+        guard step > 0 else { return nil }
+        var values: [String: Double] = [:]
+        for c in try evalColumns() {
+            values[c] = try file.root.dataset(RunLayout.finalEval + "/" + c).read(as: Double.self).values.first ?? .nan
+        }
+        return FinalEvaluation(step: step, values: values, tokens: try int(RunLayout.finalEvalTokens), windows: try int(RunLayout.finalEvalWindows))
+    }
+
     /// The last complete checkpoint, or nil when none was written (or weights were not saved).
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
         guard let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values) else {

@@ -1,4 +1,4 @@
-/// Names, units and dimensions of a run file's datasets (format 2, `results/README.md`): every
+/// Names, units and dimensions of a run file's datasets (formats 2 and 3, `results/README.md`): every
 /// curve and checkpoint tensor carries CF-style `units` and `long_name` attributes, and each curve
 /// group's `step` column is an HDF5 dimension scale named `step` attached to the group's other
 /// columns, so netCDF-4 readers (xarray with h5netcdf) index the curves by a named `step`
@@ -37,6 +37,13 @@ public enum RunVariables {
         "accuracy": Description(units: "1", longName: "MQAR exact-match accuracy on labelled positions"),
     ]
 
+    /// `/final_eval` datasets besides the eval columns (which take `eval`'s descriptions).
+    public static let finalEval: [String: Description] = [
+        "step": Description(units: "1", longName: "optimiser steps completed at the final evaluation (0 = none yet)"),
+        "tokens": Description(units: "1", longName: "tokens scored by the final evaluation"),
+        "windows": Description(units: "1", longName: "validation windows of the final evaluation"),
+    ]
+
     /// Scalars at the root and in `/checkpoint`.
     public static let scalars: [String: Description] = [
         RunLayout.status: Description(units: nil, longName: "run status"),
@@ -69,6 +76,12 @@ public enum RunVariables {
             }
             try HDF5DimensionScale.make(g, "step", dimensionName: stepDimension)
             for column in columns { try HDF5DimensionScale.attach(g, scale: "step", to: column) }
+        }
+        let final = try root.group(RunLayout.finalEval)
+        for (name, d) in finalEval { try set(try final.dataset(name), d) }
+        for column in evalColumns {
+            guard let d = eval[column] else { throw RunFileError("internal: no units for /\(RunLayout.finalEval)/\(column)") }
+            try set(try final.dataset(column), Description(units: d.units, longName: "final " + d.longName + " (whole split)"))
         }
         for (path, d) in scalars { try set(try root.dataset(path), d) }
         // netCDF's (and xarray's) marker for text stored as bytes: xarray then reads the status as str.

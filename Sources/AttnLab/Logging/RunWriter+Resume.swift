@@ -3,15 +3,21 @@ import Foundation
 extension RunWriter {
     /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
     /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
-    /// resumes SWMR writing.
+    /// resumes SWMR writing. Returns the `/eval` row and the final evaluation made at the
+    /// checkpoint's step, if any, so that the run does not repeat them. Files of an older format
+    /// (another validation protocol) are refused.
     ///
     /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
     public static func resume(
         path: String, lock: RunFileLock, parameters: [Tensor<Float>], optimizer: AdamW<Float>, evalColumns: [String], flushSeconds: Double
-    ) throws -> (writer: RunWriter, state: CheckpointState, evalAtCheckpoint: [Double]?) {
+    ) throws -> (writer: RunWriter, state: CheckpointState, evalAtCheckpoint: [Double]?, finalEvaluation: FinalEvaluation?) {
         guard lock.runPath == path else { throw RunFileError("internal: resuming \(path) under the lock of \(lock.runPath)") }
         let file = try openForWriting(path)
         let reader = RunReader(path: path, file: file)
+        do { try reader.requireResumableFormat() } catch {
+            try? file.close()
+            throw error
+        }
         let (state, slot) = try reader.checkpoint() ?? {
             throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint); train it again from the start with --overwrite")
         }()
@@ -27,11 +33,13 @@ extension RunWriter {
         for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
         let evalSteps = try reader.evalSteps()
         let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
+        // A final evaluation belongs to the checkpoint only when it was made at the checkpoint's step.
+        let finalEvaluation = try reader.finalEvaluation().flatMap { $0.step == state.step ? $0 : nil }
         try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
         try file.startSWMRWrite()
         let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
                                parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
-        return (writer, state, evalAtCheckpoint)
+        return (writer, state, evalAtCheckpoint, finalEvaluation)
     }
 
     /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with

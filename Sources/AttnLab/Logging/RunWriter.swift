@@ -37,7 +37,7 @@ public final class RunWriter {
     ///   the OS error when the file cannot be written.
     public static func create(
         path: String, lock: RunFileLock, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
-        parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool, flushSeconds: Double
+        parameters: [Tensor<Float>], evalColumns: [String], periodicWindows: Int, saveWeights: Bool, flushSeconds: Double
     ) throws -> RunWriter {
         guard lock.runPath == path else { throw RunFileError("internal: writing \(path) under the lock of \(lock.runPath)") }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -55,7 +55,7 @@ public final class RunWriter {
         let file = try HDF5File.create(path: staging, overwrite: false)
         do {
             try layOut(file, metadata: metadata, gitCommit: gitCommit, model: model, contextLength: contextLength,
-                       parameters: parameters, evalColumns: evalColumns, saveWeights: saveWeights)
+                       parameters: parameters, evalColumns: evalColumns, periodicWindows: periodicWindows, saveWeights: saveWeights)
             try file.startSWMRWrite()
             try file.flush()
             try file.publish(as: path)
@@ -70,7 +70,7 @@ public final class RunWriter {
 
     private static func layOut(
         _ file: HDF5File, metadata: RunMetadata, gitCommit: String, model: ModelConfig, contextLength: Int,
-        parameters: [Tensor<Float>], evalColumns: [String], saveWeights: Bool
+        parameters: [Tensor<Float>], evalColumns: [String], periodicWindows: Int, saveWeights: Bool
     ) throws {
         let root = file.root
         let attrs: [(String, HDF5AttributeValue)] = [
@@ -100,6 +100,16 @@ public final class RunWriter {
         for c in RunLayout.trainColumns.dropFirst() { try root.createAppendableDataset("train/" + c, of: Double.self) }
         try root.createAppendableDataset("eval/step", of: Int64.self)
         for c in evalColumns { try root.createAppendableDataset("eval/" + c, of: Double.self) }
+        let evalGroup = try root.group("eval")
+        try evalGroup.setAttribute("windows", .int(periodicWindows))
+        try evalGroup.setAttribute("protocol", .string("periodic: \(periodicWindows) windows spread evenly over the validation split (eval.windows)"))
+        // Written once, at the end of a finished run; step 0 means not yet.
+        let finalGroup = try root.createGroup(RunLayout.finalEval)
+        try finalGroup.setAttribute("protocol", .string(ValidationProtocol.windows.description))
+        for name in [RunLayout.finalEvalStep, RunLayout.finalEvalTokens, RunLayout.finalEvalWindows] {
+            try root.writeDataset(name, HDF5Array(shape: [1], values: [Int64(0)]))
+        }
+        for c in evalColumns { try root.writeDataset(RunLayout.finalEval + "/" + c, HDF5Array(shape: [1], values: [Double.nan])) }
         try root.createStringDataset(RunLayout.status, byteCapacity: 32, value: RunStatus.running.rawValue)
         try root.writeDataset(RunLayout.statusStep, HDF5Array(shape: [1], values: [Int64(0)]))
         try root.writeDataset(RunLayout.checkpointMeta, HDF5Array(shape: [CheckpointMeta.fields.count], values: CheckpointMeta.none))
@@ -193,6 +203,20 @@ public final class RunWriter {
         try root.dataset(RunLayout.checkpointElapsed).overwrite([state.elapsed])
         try file.flush()
         nextSlot = 1 - slot
+    }
+
+    /// Stores the whole-split final evaluation in `/final_eval`. Its values go to disk before its
+    /// step, so a kill in between leaves step 0 (no final evaluation), never a step with stale values.
+    public func writeFinalEvaluation(_ e: FinalEvaluation) throws {
+        precondition(Set(e.values.keys) == Set(evalColumns), "final evaluation has \(e.values.keys.sorted()) for columns \(evalColumns)")
+        try flush()
+        let root = file.root
+        for c in evalColumns { try root.dataset(RunLayout.finalEval + "/" + c).overwrite([e.values[c]!]) }
+        try root.dataset(RunLayout.finalEvalTokens).overwrite([Int64(e.tokens)])
+        try root.dataset(RunLayout.finalEvalWindows).overwrite([Int64(e.windows)])
+        try file.flush()
+        try root.dataset(RunLayout.finalEvalStep).overwrite([Int64(e.step)])
+        try file.flush()
     }
 
     /// Records how the run ended. The step goes to disk before the status, so a kill between

@@ -12,23 +12,7 @@ extension Graph {
         let y = output([1], grad: grad)
         let lse = scratch(rows)  // log-sum-exp per row, reused by the backward
         let lp = logits.ptr, lsep = lse.pointer
-        Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
-            for r in range {
-                let row = lp + r * v
-                var m = row[0]
-                for j in 1..<v where row[j] > m { m = row[j] }
-                var s: T = 0
-                for j in 0..<v { s += T.expo(row[j] - m) }
-                lsep[r] = m + T.logarithm(s)
-            }
-        }
-        // The loss sums rows in a fixed order, so it is the same whatever the worker count.
-        var total = 0.0
-        var counted = 0
-        for r in 0..<rows where targets[r] != ignoreIndex {
-            total += Double(lsep[r] - lp[r * v + Int(targets[r])])
-            counted += 1
-        }
+        let (total, counted) = Graph.rowCrossEntropySum(logits, targets: targets, logSumExp: lsep)
         y.ptr[0] = counted > 0 ? T(total / Double(counted)) : 0
         guard grad, counted > 0 else { return y }
         record {
@@ -46,5 +30,39 @@ extension Graph {
             }
         }
         return y
+    }
+
+    /// The summed cross-entropy (nats) of logits [..., V] against `targets` over the rows whose
+    /// target is not `ignoreIndex`, and how many rows that is. Each row's log-sum-exp is computed
+    /// in `T` on its own (so the split across workers does not change it); the per-row losses
+    /// are summed in Double in row order. `logSumExp` receives every row's log-sum-exp.
+    static func rowCrossEntropySum(_ logits: Tensor<T>, targets: [Int32], logSumExp lsep: UnsafeMutablePointer<T>) -> (sum: Double, count: Int) {
+        let v = logits.lastDim, rows = logits.rows, lp = logits.ptr
+        Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
+            for r in range {
+                let row = lp + r * v
+                var m = row[0]
+                for j in 1..<v where row[j] > m { m = row[j] }
+                var s: T = 0
+                for j in 0..<v { s += T.expo(row[j] - m) }
+                lsep[r] = m + T.logarithm(s)
+            }
+        }
+        var total = 0.0
+        var counted = 0
+        for r in 0..<rows where targets[r] != ignoreIndex {
+            total += Double(lsep[r] - lp[r * v + Int(targets[r])])
+            counted += 1
+        }
+        return (total, counted)
+    }
+
+    /// `rowCrossEntropySum` without recording anything: the summed loss (nats) over the labelled
+    /// rows and their count, for evaluation.
+    public func crossEntropySum(_ logits: Tensor<T>, targets: [Int32]) -> (sum: Double, count: Int) {
+        precondition(targets.count == logits.rows, "crossEntropySum: \(targets.count) targets for \(logits.rows) rows of \(logits.shape)")
+        let v = logits.lastDim
+        for t in targets { precondition(t == ignoreIndex || (t >= 0 && Int(t) < v), "target \(t) outside vocabulary of \(v)") }
+        return Graph.rowCrossEntropySum(logits, targets: targets, logSumExp: scratch(logits.rows).pointer)
     }
 }

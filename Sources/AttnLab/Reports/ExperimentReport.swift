@@ -54,6 +54,9 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var hosts: [String]
     public var blasCores: [String]
     public var blasThreads: [Int]
+    /// How the runs' validation losses were measured: one line per `ValidationProtocol` used,
+    /// with its run count ("old protocol (...): 27 run files").
+    public var validation: [String]
     /// The eval column shown beside the loss: "bits_per_byte" (or char/token) or "accuracy".
     public var secondaryMetric: String?
     /// The MHA variant comparisons are made against.
@@ -84,6 +87,10 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         hosts = Array(Set(all.map(\.host))).sorted()
         blasCores = Array(Set(all.map(\.blasCore))).sorted()
         blasThreads = Array(Set(all.map(\.blasThreads))).sorted()
+        validation = ValidationProtocol.allCases.compactMap { p in
+            let n = all.filter { $0.validationProtocol == p }.count
+            return n > 0 ? "\(p.description): \(n) run file\(n == 1 ? "" : "s")" : nil
+        }
         let metrics = Set(all.flatMap(\.eval.keys)).subtracting(["loss"]).sorted()
         secondaryMetric = metrics.first
         let base = groups.first { $0.attention == AttentionKind.mha.rawValue }

@@ -16,8 +16,9 @@ public enum ReportMarkdown {
             "- Runs started: \(r.firstStart) to \(r.lastStart)",
             "- Hosts: \(r.hosts.joined(separator: ", "))",
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
-            "",
         ]
+        out += r.validation.map { "- Validation: " + $0 }
+        out += [""]
         out += variantsSection(r) + comparisonSection(r) + gapSection(r, plot: gapPlot)
         if let tuning = r.tuning, let learningRatePlot { out += tuning.markdown(plot: learningRatePlot) }
         if let same = r.sameLearningRate { out += sameLearningRateSection(r, same) }

@@ -32,6 +32,12 @@ public struct RunRecord: Sendable {
     public var evalSteps: [Int]
     /// Eval columns by name ("loss", "bits_per_byte" or "accuracy", ...), aligned with `evalSteps`.
     public var eval: [String: [Double]]
+    /// The run-file format (1, 2 or 3).
+    public var formatVersion: Int
+    /// How the file's validation losses were measured (`ValidationProtocol`, from the format).
+    public var validationProtocol: ValidationProtocol
+    /// The whole-split final evaluation (`/final_eval`, format 3, finished runs only).
+    public var finalEvaluation: FinalEvaluation?
 
     /// - Throws: `RunFileError` (or the HDF5 layer's error) when the file cannot be opened or
     ///   lacks an attribute or dataset of the layout.
@@ -73,6 +79,9 @@ public struct RunRecord: Sendable {
         var eval: [String: [Double]] = [:]
         for c in try r.evalColumns() { eval[c] = try r.evalColumn(c) }
         self.eval = eval
+        formatVersion = try r.formatVersion()
+        validationProtocol = ValidationProtocol(formatVersion: formatVersion)
+        finalEvaluation = try r.finalEvaluation()
     }
 
     /// `status` as a person reads it. A file saying `running` is either being written right now
@@ -88,9 +97,11 @@ public struct RunRecord: Sendable {
     }
 
     public var finalTrainLoss: Double? { trainLoss.last }
-    public var finalValLoss: Double? { eval["loss"]?.last }
-    /// The last value of every eval column.
-    public var finalEval: [String: Double] { eval.compactMapValues(\.last) }
+    /// The final validation loss: the whole-split final evaluation when the file has one, else
+    /// (old-protocol files, unfinished runs) the last row of `/eval`.
+    public var finalValLoss: Double? { finalEval["loss"] }
+    /// Every eval column's final value, by the rule of `finalValLoss`.
+    public var finalEval: [String: Double] { finalEvaluation?.values ?? eval.compactMapValues(\.last) }
 
     /// Tokens one optimiser step consumes: micro-batch sequences x their length x accumulation.
     /// MQAR examples have their own length.

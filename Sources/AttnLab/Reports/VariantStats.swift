@@ -43,7 +43,7 @@ public struct VariantStats: Sendable, Equatable, Codable {
         kvBytesPerTokenBF16 = first.kvElementsPerToken * KVPrecision.bf16.bytesPerElement
         kvRatioToMHA = mhaKV.map { Double(first.kvElementsPerToken) / Double($0) }
         finalValLoss = SampleSummary(runs.compactMap(\.finalValLoss))
-        finalSecondary = secondaryMetric.flatMap { m in SampleSummary(runs.compactMap { $0.eval[m]?.last }) }
+        finalSecondary = secondaryMetric.flatMap { m in SampleSummary(runs.compactMap { $0.finalEval[m] }) }
         finalTrainLossMean = SampleSummary(runs.compactMap(\.trainLoss.last))?.mean
         let medians = runs.compactMap(\.medianTokensPerSecond)
         tokensPerSecond = SampleSummary(medians)?.mean

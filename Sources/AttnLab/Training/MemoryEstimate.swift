@@ -16,6 +16,9 @@ import Foundation
 ///   gradient, `L H T` the attention probabilities kept for the backward pass (B H T x T per
 ///   layer) and `3V` the logits, their gradient and the softmax probabilities. Gradient
 ///   accumulation runs micro-batches one after another, so it does not multiply activations;
+/// - evaluation = 4 C T [L a + 2d + L H T + V] for chunks of C = `evaluationChunkWindows(T, V)`
+///   windows run forward only (no gradients, one copy of the logits). Training and evaluation
+///   alternate, so the total counts the larger of activations and evaluation;
 /// - data = 8 (train_examples + val_examples) T for MQAR (inputs and targets as int32); text
 ///   corpora are not counted (their size is the file's, not the config's).
 ///
@@ -26,10 +29,12 @@ public struct MemoryEstimate: Sendable, Equatable {
     public let stateBytes: Double
     /// Activations and their gradients for one micro-batch, attention probabilities and logits.
     public let activationBytes: Double
+    /// Forward activations of one evaluation chunk (`evaluationChunkWindows`).
+    public let evaluationBytes: Double
     /// Data generated in memory (MQAR examples); 0 for corpora read from files.
     public let dataBytes: Double
 
-    public var totalBytes: Double { stateBytes + activationBytes + dataBytes }
+    public var totalBytes: Double { stateBytes + max(activationBytes, evaluationBytes) + dataBytes }
 
     /// The estimate for `model` trained on micro-batches of `batchSize` sequences of `seqLen` tokens.
     public init(model: ModelConfig, batchSize: Int, seqLen: Int, dataBytes: Double = 0) {
@@ -38,8 +43,11 @@ public struct MemoryEstimate: Sendable, Equatable {
         let heads = Double(model.attention.nHeads)
         let layer = 6 * d + 4 * Double(model.mlpHidden) + model.attention.kind.design.activationElements(model)
         let perToken = 2 * (layers * layer + 2 * d) + layers * heads * t + 3 * vocab
+        let evalPerToken = layers * layer + 2 * d + layers * heads * t + vocab
+        let evalChunk = Double(evaluationChunkWindows(windowLength: seqLen, vocab: model.vocabSize))
         stateBytes = 16 * Double(model.parameterCount)
         activationBytes = 4 * b * t * perToken
+        evaluationBytes = 4 * evalChunk * t * evalPerToken
         self.dataBytes = dataBytes
     }
 
@@ -55,7 +63,8 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// One line for `attnlab show` and error messages: total and parts in GiB.
     public var summary: String {
-        var parts = ["weights, gradients and AdamW moments \(Self.gib(stateBytes))", "activations \(Self.gib(activationBytes))"]
+        var parts = ["weights, gradients and AdamW moments \(Self.gib(stateBytes))",
+                     activationBytes >= evaluationBytes ? "activations \(Self.gib(activationBytes))" : "evaluation activations \(Self.gib(evaluationBytes))"]
         if dataBytes > 0 { parts.append("MQAR data \(Self.gib(dataBytes))") }
         return "\(Self.gib(totalBytes)) (" + parts.joined(separator: ", ") + ")"
     }

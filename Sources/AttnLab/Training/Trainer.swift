@@ -5,7 +5,8 @@ public struct RunOutcome: Sendable {
     public var path: String
     public var status: RunStatus
     public var step: Int
-    /// The last evaluation: column name → value.
+    /// The final evaluation (whole validation split) of a finished run, else the last periodic
+    /// one: column name → value.
     public var finalEval: [String: Double]
     public var tokensPerSecond: Double
     public var seconds: Double
@@ -57,17 +58,23 @@ public func trainRun(
     let writer: RunWriter
     var startStep = 0, elapsedBefore = 0.0
     var resumedEval: [Double] = []
+    var finalEvaluation: FinalEvaluation?
     if resume {
         let stored = try RunReader(path: path)
+        do { try stored.requireResumableFormat() } catch {
+            try? stored.close()
+            throw error
+        }
         let storedConfig = try ExperimentConfig(resolvedTOML: try stored.configTOML, source: path)
         try stored.close()
         guard storedConfig == config else {
             let differing = storedConfig.differences(from: config).joined(separator: "; ")
             throw RunFileError("\(path) was written by a different configuration than \(experiment)/\(run.name) resolves to now (\(differing)); a resume needs the same --set values the run was started with. Compare `attnlab inspect \(path) --config` with `attnlab show \(experiment)`")
         }
-        let (w, state, evalAtCheckpoint) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
+        let (w, state, evalAtCheckpoint, finalAtCheckpoint) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer, evalColumns: data.evalColumns, flushSeconds: config.log.flushSeconds)
         writer = w
         resumedEval = evalAtCheckpoint ?? []
+        finalEvaluation = finalAtCheckpoint
         startStep = state.step
         elapsedBefore = state.elapsed
         data.sampler.rng = SeededRandom(state: state.samplerState)
@@ -79,7 +86,7 @@ public func trainRun(
             blasCore: blas.coreName, blasThreads: blas.threads)
         writer = try RunWriter.create(
             path: path, lock: lock, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
-            parameters: params, evalColumns: data.evalColumns, saveWeights: config.log.saveWeights,
+            parameters: params, evalColumns: data.evalColumns, periodicWindows: data.periodicWindows.count, saveWeights: config.log.saveWeights,
             flushSeconds: config.log.flushSeconds)
     }
 
@@ -89,7 +96,7 @@ public func trainRun(
     let clock = ContinuousClock()
     let started = clock.now
     // A run killed after its final checkpoint resumes at its last step with nothing left to
-    // train; the evaluation stored at the checkpoint's step is its final one, not to be repeated.
+    // train; the evaluations stored at the checkpoint's step are not repeated.
     var lastEval = resumedEval
     var tokensPerSecond = 0.0
     let tokensPerStep = config.train.batchSize * data.sampler.seqLen * config.train.gradAccum
@@ -98,10 +105,14 @@ public func trainRun(
         try writer.checkpoint(parameters: params, optimizer: optimizer,
                               state: CheckpointState(step: step, optimizerStep: optimizer.step, samplerState: data.sampler.rng.state, elapsed: elapsed()))
     }
+    func evalText(_ values: [Double]) -> String {
+        zip(data.evalColumns, values).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
+    }
     func finish(_ status: RunStatus, _ step: Int) throws -> RunOutcome {
         try writer.setStatus(status, step: step)
         try writer.close()
-        return RunOutcome(path: path, status: status, step: step, finalEval: Dictionary(uniqueKeysWithValues: zip(data.evalColumns, lastEval)),
+        let shown = finalEvaluation?.values ?? Dictionary(uniqueKeysWithValues: zip(data.evalColumns, lastEval))
+        return RunOutcome(path: path, status: status, step: step, finalEval: shown,
                           tokensPerSecond: tokensPerSecond, seconds: elapsed())
     }
 
@@ -137,12 +148,9 @@ public func trainRun(
             try writer.log(record)
             if !quiet { progress.step(record) }
             if step % config.eval.every == 0 || step == config.train.steps {
-                lastEval = data.evaluate(model)
+                lastEval = data.columns(data.evaluate(model, windows: data.periodicWindows))
                 try writer.logEval(step: step, values: lastEval)
-                if !quiet {
-                    let cols = zip(data.evalColumns, lastEval).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
-                    progress.message("\(experiment)/\(run.name) eval @ \(step): \(cols)")
-                }
+                if !quiet { progress.message("\(experiment)/\(run.name) eval @ \(step): \(evalText(lastEval))") }
             }
             if config.log.checkpointEvery > 0 && step % config.log.checkpointEvery == 0 && step < config.train.steps { try checkpoint(step) }
             afterStep?(step)
@@ -153,8 +161,19 @@ public func trainRun(
             }
         }
         if lastEval.isEmpty {
-            lastEval = data.evaluate(model)
+            lastEval = data.columns(data.evaluate(model, windows: data.periodicWindows))
             try writer.logEval(step: step, values: lastEval)
+        }
+        if finalEvaluation == nil {
+            let result = data.evaluate(model, windows: data.validation.all)
+            let values = data.columns(result)
+            let evaluation = FinalEvaluation(step: step, values: Dictionary(uniqueKeysWithValues: zip(data.evalColumns, values)),
+                                             tokens: result.scoredTokens, windows: result.windows)
+            try writer.writeFinalEvaluation(evaluation)
+            finalEvaluation = evaluation
+            if !quiet {
+                progress.message("\(experiment)/\(run.name) final eval @ \(step) (whole validation split, \(result.windows) windows, \(result.scoredTokens) tokens): \(evalText(values))")
+            }
         }
         try checkpoint(step)
         return try finish(.finished, step)
