@@ -2,8 +2,8 @@ import Foundation
 
 extension RunWriter {
     /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
-    /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
-    /// resumes SWMR writing.
+    /// optimiser state and sampler state, drops curve rows (diagnostics and spikes included)
+    /// logged after the checkpoint, and resumes SWMR writing.
     ///
     /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
     public static func resume(
@@ -25,12 +25,16 @@ extension RunWriter {
         let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
         for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
+        try reader.truncateDiagnostics(after: state.step)
         let evalSteps = try reader.evalSteps()
         let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
         try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
         try file.startSWMRWrite()
+        let diagnostics = try reader.hasDiagnostics()
+        let latent = try diagnostics && reader.diagnosticsColumns().contains(DiagnosticsLayout.latentRMS)
         let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
-                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
+                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot,
+                               diagnostics: diagnostics, latentDiagnostics: latent)
         return (writer, state, evalAtCheckpoint)
     }
 
