@@ -45,6 +45,8 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var kvFormulas: [KVFormulaRow]
     public var runs: [ReportRunRow]
     public var references: [ReferenceTable]
+    /// Per run: stability diagnostics (`StabilitySummary`).
+    public var stability: [RunStability]
 
     public init(experiment: String, variants groups: [ReportVariant], including: [String] = []) {
         let all = groups.flatMap(\.runs)
@@ -75,6 +77,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
             }
         }
         references = PaperReference.tables(kinds: Set(groups.map(\.attention)))
+        stability = StabilitySummary.rows(groups)
     }
 
     /// Final validation losses paired by seed over the finished runs of both variants.

@@ -16,7 +16,7 @@ public enum ReportMarkdown {
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
             "",
         ]
-        out += variantsSection(r) + comparisonSection(r) + kvSection(r)
+        out += variantsSection(r) + comparisonSection(r) + kvSection(r) + StabilitySummary.markdown(r.stability)
         out += ["## Plots", "", "![Loss curves](\(lossPlot))", "", "![Loss vs KV cache](\(paretoPlot))", ""]
         out += referenceSection(r) + runsSection(r)
         return out.joined(separator: "\n")

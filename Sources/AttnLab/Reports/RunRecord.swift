@@ -32,6 +32,8 @@ public struct RunRecord: Sendable {
     public var evalSteps: [Int]
     /// Eval columns by name ("loss", "bits_per_byte" or "accuracy", ...), aligned with `evalSteps`.
     public var eval: [String: [Double]]
+    /// `/diagnostics` (stability diagnostics), or nil when the file has none.
+    public var diagnostics: RunDiagnostics?
 
     /// - Throws: `RunFileError` (or the HDF5 layer's error) when the file cannot be opened or
     ///   lacks an attribute or dataset of the layout.
@@ -73,6 +75,7 @@ public struct RunRecord: Sendable {
         var eval: [String: [Double]] = [:]
         for c in try r.evalColumns() { eval[c] = try r.evalColumn(c) }
         self.eval = eval
+        diagnostics = try r.diagnostics()
     }
 
     /// `status` as a person reads it. A file saying `running` is either being written right now
