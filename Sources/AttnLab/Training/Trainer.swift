@@ -138,12 +138,14 @@ public func trainRun(
             let gradNorm = clipGradients(params, maxNorm: config.optimizer.clipGradNorm)
             let lr = schedule.rate(at: step)
             step += 1
-            if diagnosed, let diagnostics {
-                try writer.logDiagnostics(DiagnosticsRecord(
-                    step: step, maxAttentionLogit: diagnostics.maxAttentionLogit,
-                    latentRMS: writer.latentDiagnostics ? diagnostics.latentRMS.map { $0 ?? .nan } : nil))
-            }
-            if writer.recordsDiagnostics {
+            // After the step's /train row, so no diagnostics row reaches the file before it.
+            func recordDiagnostics() throws {
+                if diagnosed, let diagnostics {
+                    try writer.logDiagnostics(DiagnosticsRecord(
+                        step: step, maxAttentionLogit: diagnostics.maxAttentionLogit,
+                        latentRMS: writer.latentDiagnostics ? diagnostics.latentRMS.map { $0 ?? .nan } : nil))
+                }
+                guard writer.recordsDiagnostics else { return }
                 for e in spikes.observe(step: step, loss: loss, gradNorm: gradNorm) {
                     try writer.logSpike(e)
                     if !quiet {
@@ -155,6 +157,7 @@ public func trainRun(
             }
             if !loss.isFinite || !gradNorm.isFinite {
                 try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
+                try recordDiagnostics()
                 if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
                 return try finish(.diverged, step)
             }
@@ -163,6 +166,7 @@ public func trainRun(
             let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed(),
                                      activationBytes: Double(activationBytes), peakRSSBytes: peakResidentBytes())
             try writer.log(record)
+            try recordDiagnostics()
             if !quiet { progress.step(record) }
             if step % config.eval.every == 0 || step == config.train.steps {
                 lastEval = data.evaluate(model)
