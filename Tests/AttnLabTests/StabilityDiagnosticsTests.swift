@@ -239,6 +239,13 @@ import Testing
         #expect(after.steps == [2, 4, 6, 8])
         #expect(after.maxAttentionLogit == [2, 4, 6, 8].map { row($0).maxAttentionLogit })
         #expect(after.spikes == [spike(3, .loss), spike(3, .gradNorm), spike(9, .gradNorm)])
+        let stability = RunStability(variant: "v", record: try RunRecord(path: path))
+        #expect(stability.flagged && stability.lossSpikes == 1 && stability.gradNormSpikes == 2)
+        #expect(stability.maxAttentionLogit == 8.2 && stability.maxAttentionLogitStep == 8 && stability.finalStep == 8)
+        #expect(stability.finalLatentRMSMin == 1.0 / 10 && stability.finalLatentRMSMax == 1.0 / 8)
+        let section = StabilitySummary.markdown([stability])
+        #expect(section.contains("Runs with spikes: `v/run`."))
+        #expect(section.contains("| v | run | 8.200 (step 8) | 8.200 (step 8) | 0.100–0.125 | 1 | 2 | **spikes** |"))
         #expect(StabilitySummary.inspectLines(try RunRecord(path: path)).last == "  spikes: 1 loss, 2 gradient-norm (loss @ 3: 3 vs median 0.5; grad_norm @ 3: 3 vs median 0.5; grad_norm @ 9: 9 vs median 0.5)")
     }
 
