@@ -8,9 +8,9 @@
 /// A step is tested only once the window is full and the learning-rate warmup is over (step >
 /// max(`window`, `schedule.warmup_steps`)), since loss and gradient norm fall steeply at the start
 /// and the median would lag behind them. Non-finite values are never spikes (they end the run as
-/// `diverged`) and do not enter the window. The thresholds come from the 48 committed 400-step
-/// text runs of `results/` (stable, no divergence): with this window their largest ratio of
-/// gradient norm to median after warmup is 3.6 and their largest loss above the median 0.25
+/// `diverged`) and do not enter the window. The thresholds come from the 39 committed 400-step
+/// text run files of `results/` (stable, no divergence): with this window their largest ratio
+/// of gradient norm to median after warmup is 3.6 and their largest loss above the median 0.25
 /// nats, so neither rule fires on them, while a step whose update blew up exceeds both.
 ///
 /// The detector's state is the last `window` (loss, gradient norm) pairs, all of which the run
