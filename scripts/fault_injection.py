@@ -147,8 +147,9 @@ def checkpoint_arrays(f):
 
 
 def cmd_compare(args):
-    """compare REF FILE: curves (train step/loss/lr/grad_norm, every eval column) and the final
-    checkpoint (meta, weights, Adam moments) are bit-identical; FILE is finished."""
+    """compare REF FILE: curves (train step/loss/lr/grad_norm, every eval column, every
+    /diagnostics dataset when the reference has them) and the final checkpoint (meta, weights,
+    Adam moments) are bit-identical; FILE is finished."""
     ref, got = args[0], args[1]
     fr, _ = open_any(ref)
     try:
@@ -161,6 +162,10 @@ def cmd_compare(args):
         if sg != "finished":
             problems.append(f"status {sg!r}")
         cols = [("train", c) for c in TRAIN_COMPARED] + [("eval", c) for c in sorted(fr["eval"].keys())]
+        if "diagnostics" in fr:  # every dataset of the optional stability diagnostics, spikes included
+            names = []
+            fr["diagnostics"].visit(lambda n: names.append(n) if isinstance(fr["diagnostics"][n], h5py.Dataset) else None)
+            cols += [("diagnostics", c) for c in sorted(names)]
         for group, c in cols:
             a = fr[f"{group}/{c}"][:]
             if f"{group}/{c}" not in fg:
@@ -172,7 +177,7 @@ def cmd_compare(args):
             elif a.tobytes() != b.tobytes():
                 rows = (a.view(np.uint8).reshape(len(a), -1) != b.view(np.uint8).reshape(len(b), -1)).any(axis=1)
                 i = int(np.nonzero(rows)[0][0])
-                problems.append(f"{group}/{c} differs (first at row {i}: {b[i].item()!r} vs reference {a[i].item()!r})")
+                problems.append(f"{group}/{c} differs (first at row {i}: {b[i].tolist()!r} vs reference {a[i].tolist()!r})")
         mr, ar = checkpoint_arrays(fr)
         mg, ag = checkpoint_arrays(fg)
         if ag is None:
@@ -308,7 +313,7 @@ ALL_KEYS = [
     "optimizer.clip_grad_norm", "optimizer.decay_norms_and_biases",
     "schedule.warmup_steps", "schedule.min_lr_ratio", "schedule.kind",
     "eval.every", "eval.windows",
-    "log.every", "log.flush_seconds", "log.checkpoint_every", "log.save_weights",
+    "log.every", "log.flush_seconds", "log.checkpoint_every", "log.save_weights", "log.diagnostics",
 ]
 INT_KEYS = [
     "model.vocab_size", "model.d_model", "model.n_layers", "model.mlp_hidden", "model.max_seq_len",

@@ -5,7 +5,7 @@ import Foundation
 /// `attnlab inspect RUN.h5`: what a run file holds, without training.
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "inspect", abstract: "Summarise a run file: config, status, final losses, curve lengths.")
+        commandName: "inspect", abstract: "Summarise a run file: config, status, final losses, curve lengths, stability diagnostics.")
     @Argument(help: "A run file written by attnlab run.") var file: String
     @Flag(help: "Also print the resolved config.") var config = false
 
@@ -30,6 +30,7 @@ struct InspectCommand: ParsableCommand {
         for (k, v) in s.finalEval.sorted(by: { $0.key < $1.key }) { print("val \(k): " + fixed(v, 4)) }
         if let t = s.medianTokensPerSecond { print("throughput:  \(fixed(t, 0)) tokens/s (median step)") }
         if let c = try r.checkpoint() { print("checkpoint:  step \(c.state.step)") } else { print("checkpoint:  none") }
+        for line in StabilitySummary.inspectLines(s) { print(line) }
         if config { print("\n" + s.configTOML) }
     }
 }

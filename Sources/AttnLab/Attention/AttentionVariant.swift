@@ -11,6 +11,15 @@ extension AttentionKind {
         case .gla: return GroupedLatentDesign()
         }
     }
+
+    /// Whether the layers compress keys and values into a latent c_KV normalised by
+    /// `kv_a_layernorm` (`LatentAttentionLayer`), whose RMS the stability diagnostics record.
+    public var hasKVLatent: Bool {
+        switch self {
+        case .mla, .gla: return true
+        case .mha, .gqa, .mqa, .gta: return false
+        }
+    }
 }
 
 /// The attention layers a block can hold. An enum rather than an existential so that calls

@@ -11,6 +11,9 @@ public final class Graph<T: Scalar> {
     private var tape: [() -> Void] = []
     private var free: [Int: [Buffer<T>]] = [:]
     private var lent: [Buffer<T>] = []
+    /// When set, the forward reports stability measurements into it (attention logits, latent
+    /// RMS); nil, the default, costs nothing.
+    public var diagnostics: ForwardDiagnostics?
 
     public init(recording: Bool = true) { self.recording = recording }
 

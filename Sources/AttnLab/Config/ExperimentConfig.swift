@@ -117,5 +117,8 @@ public struct LogConfig: Sendable, Equatable {
     /// Steps between checkpoints; 0 = only at the end.
     public var checkpointEvery = 100
     public var saveWeights = true
+    /// Record stability diagnostics in the run file (`/diagnostics`: largest attention logit and
+    /// latent RMS per layer at the logged steps, loss and gradient-norm spikes).
+    public var diagnostics = true
     public init() {}
 }

@@ -69,6 +69,7 @@ enum ExperimentSchema {
             .double("log.flush_seconds", \.log.flushSeconds, above: 0),
             .int("log.checkpoint_every", \.log.checkpointEvery, min: 0, max: stepLimit),
             .bool("log.save_weights", \.log.saveWeights),
+            .bool("log.diagnostics", \.log.diagnostics),
         ]
     }
 

@@ -9,7 +9,8 @@ public enum LatentDecodeMode: String, Sendable, CaseIterable {
 
 /// The compression shared by the latent attentions: DeepSeek's queries (`LowRankQuery`) and
 /// `kv_a_proj_with_mqa`, x [B, T, d] → the raw latent c_KV [B, T, d_c] and the shared roped key
-/// [B, 1, T, d_R]. What normalises and expands the latent is the layer's own.
+/// [B, 1, T, d_R]. What normalises and expands the latent is the layer's own. The raw c_KV is
+/// what the stability diagnostics' latent RMS measures (`Graph.reportLatent`).
 public struct LatentCompression<T: Scalar> {
     public let query: LowRankQuery<T>
     public let kvA: Linear<T>
@@ -25,6 +26,7 @@ public struct LatentCompression<T: Scalar> {
     public func callAsFunction(_ g: Graph<T>, _ x: Tensor<T>, offset: Int) -> (latent: Tensor<T>, ropeKey: Tensor<T>) {
         let (b, t, dr) = (x.shape[0], x.shape[1], query.qkRopeHeadDim)
         let parts = g.split(kvA(g, x), [kvLoraRank, dr])
+        g.reportLatent(parts[0])
         return (parts[0], query.rope(g, g.reshape(parts[1], [b, 1, t, dr]), offset: offset))
     }
 }

@@ -45,7 +45,7 @@ public final class RunReader {
     /// that does not increase. The writer appends `step` last, so rows beyond the shortest column
     /// are ones a kill or a failed write left half-written; a failed write can also leave the
     /// `step` column extended but unwritten (zeros), and steps start at 1 and only grow.
-    private func rowCount(_ group: String, _ columns: [String]) throws -> Int {
+    func rowCount(_ group: String, _ columns: [String]) throws -> Int {
         let shortest = try (["step"] + columns).map { try file.root.appendableDataset("\(group)/\($0)", of: Double.self).count() }.min() ?? 0
         let steps = try file.root.appendableDataset("\(group)/step", of: Int64.self).readAll().prefix(shortest)
         var previous: Int64 = 0

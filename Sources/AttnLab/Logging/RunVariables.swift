@@ -96,7 +96,7 @@ public enum RunVariables {
         }
     }
 
-    private static func set(_ object: some HDF5Object, _ d: Description) throws {
+    static func set(_ object: some HDF5Object, _ d: Description) throws {
         if let units = d.units { try object.setAttribute("units", .string(units)) }
         try object.setAttribute("long_name", .string(d.longName))
     }

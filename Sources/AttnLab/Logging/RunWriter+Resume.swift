@@ -2,10 +2,10 @@ import Foundation
 
 extension RunWriter {
     /// Reopens a run file to continue it from its last complete checkpoint: restores weights,
-    /// optimiser state and sampler state, drops curve rows logged after the checkpoint, and
-    /// resumes SWMR writing. Returns the `/eval` row and the final evaluation made at the
-    /// checkpoint's step, if any, so that the run does not repeat them. Files of an older format
-    /// (another validation protocol) are refused.
+    /// optimiser state and sampler state, drops curve rows (diagnostics and spikes included)
+    /// logged after the checkpoint, and resumes SWMR writing. Returns the `/eval` row and the
+    /// final evaluation made at the checkpoint's step, if any, so that the run does not repeat
+    /// them. Files of an older format (another validation protocol) are refused.
     ///
     /// The caller holds the run's `lock`; only then is it safe to clear a killed writer's mark.
     public static func resume(
@@ -31,14 +31,18 @@ extension RunWriter {
         let keepEval = try reader.evalSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("eval/step", of: Int64.self).truncate(to: keepEval)
         for c in evalColumns { try file.root.appendableDataset("eval/" + c, of: Double.self).truncate(to: keepEval) }
+        try reader.truncateDiagnostics(after: state.step)
         let evalSteps = try reader.evalSteps()
         let evalAtCheckpoint = evalSteps.last == state.step ? try evalColumns.map { try reader.evalColumn($0).last ?? .nan } : nil
         // A final evaluation belongs to the checkpoint only when it was made at the checkpoint's step.
         let finalEvaluation = try reader.finalEvaluation().flatMap { $0.step == state.step ? $0 : nil }
         try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
         try file.startSWMRWrite()
+        let diagnostics = try reader.hasDiagnostics()
+        let latent = try diagnostics && reader.diagnosticsColumns().contains(DiagnosticsLayout.latentRMS)
         let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
-                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot)
+                               parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot,
+                               diagnostics: diagnostics, latentDiagnostics: latent)
         return (writer, state, evalAtCheckpoint, finalEvaluation)
     }
 

@@ -13,20 +13,28 @@ public final class RunWriter {
     let evalColumns: [String]
     let saveWeights: Bool
     let parameterNames: [String]
+    /// Whether the file has `/diagnostics` (files created before it existed, or with
+    /// `log.diagnostics = false`, do not), and whether it holds `latent_rms`.
+    public let recordsDiagnostics: Bool
+    let latentDiagnostics: Bool
     private var pendingTrain: [TrainRecord] = []
     private var pendingEval: [[Double]] = []
+    private var pendingDiagnostics: [DiagnosticsRecord] = []
+    private var pendingSpikes: [SpikeEvent] = []
     private var lastFlush = ContinuousClock.now
     private let flushInterval: Double
     private var nextSlot = 0
 
     init(path: String, file: HDF5File, evalColumns: [String], saveWeights: Bool, parameterNames: [String],
-         flushSeconds: Double, nextSlot: Int) {
+         flushSeconds: Double, nextSlot: Int, diagnostics: Bool, latentDiagnostics: Bool) {
         self.path = path; self.file = file; self.evalColumns = evalColumns; self.saveWeights = saveWeights
         self.parameterNames = parameterNames; self.flushInterval = flushSeconds; self.nextSlot = nextSlot
+        recordsDiagnostics = diagnostics; self.latentDiagnostics = latentDiagnostics
     }
 
     /// Creates the file (never over an existing one) and lays it out. The caller holds the run's
-    /// `lock`.
+    /// `lock`. With `diagnostics`, the file gets `/diagnostics` (`RunDiagnostics`), with
+    /// `latent_rms` when the model's attention has a KV latent.
     ///
     /// The file is built under a hidden temporary name in the same folder (`.<run>.h5.creating`)
     /// and appears at `path` only once it is a complete SWMR file: a process killed at any moment
@@ -37,7 +45,8 @@ public final class RunWriter {
     ///   the OS error when the file cannot be written.
     public static func create(
         path: String, lock: RunFileLock, metadata: RunMetadata, model: ModelConfig, contextLength: Int,
-        parameters: [Tensor<Float>], evalColumns: [String], periodicWindows: Int, saveWeights: Bool, flushSeconds: Double
+        parameters: [Tensor<Float>], evalColumns: [String], periodicWindows: Int, saveWeights: Bool, flushSeconds: Double,
+        diagnostics: Bool = false
     ) throws -> RunWriter {
         guard lock.runPath == path else { throw RunFileError("internal: writing \(path) under the lock of \(lock.runPath)") }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
@@ -56,6 +65,9 @@ public final class RunWriter {
         do {
             try layOut(file, metadata: metadata, gitCommit: gitCommit, model: model, contextLength: contextLength,
                        parameters: parameters, evalColumns: evalColumns, periodicWindows: periodicWindows, saveWeights: saveWeights)
+            if diagnostics {
+                try RunVariables.layOutDiagnostics(file.root, layers: model.nLayers, latent: model.attention.kind.hasKVLatent)
+            }
             try file.startSWMRWrite()
             try file.flush()
             try file.publish(as: path)
@@ -65,7 +77,8 @@ public final class RunWriter {
             throw RunFileError("cannot create \(path); nothing was left behind: \(error)")
         }
         return RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: saveWeights,
-                         parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0)
+                         parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0,
+                         diagnostics: diagnostics, latentDiagnostics: diagnostics && model.attention.kind.hasKVLatent)
     }
 
     private static func layOut(
@@ -139,6 +152,21 @@ public final class RunWriter {
         try flushIfDue()
     }
 
+    /// Buffers a row of `/diagnostics`; ignored when the file has none.
+    public func logDiagnostics(_ r: DiagnosticsRecord) throws {
+        guard recordsDiagnostics else { return }
+        precondition((r.latentRMS != nil) == latentDiagnostics, "diagnostics row at step \(r.step) does not match the file's latent_rms column")
+        pendingDiagnostics.append(r)
+        try flushIfDue()
+    }
+
+    /// Buffers a spike event; ignored when the file has no `/diagnostics`.
+    public func logSpike(_ e: SpikeEvent) throws {
+        guard recordsDiagnostics else { return }
+        pendingSpikes.append(e)
+        try flushIfDue()
+    }
+
     private func flushIfDue() throws {
         if (ContinuousClock.now - lastFlush).seconds >= flushInterval { try flush() }
     }
@@ -162,11 +190,28 @@ public final class RunWriter {
             try appendRows("eval", evalColumns, cols, steps: pendingEval.map { Int64($0[0]) })
             pendingEval.removeAll()
         }
+        if !pendingDiagnostics.isEmpty {
+            var names = [DiagnosticsLayout.maxAttentionLogit], cols = [pendingDiagnostics.flatMap(\.maxAttentionLogit)]
+            if latentDiagnostics {
+                names.append(DiagnosticsLayout.latentRMS)
+                cols.append(pendingDiagnostics.flatMap { $0.latentRMS ?? [] })
+            }
+            try appendRows(DiagnosticsLayout.group, names, cols, steps: pendingDiagnostics.map { Int64($0.step) })
+            pendingDiagnostics.removeAll()
+        }
+        for kind in SpikeKind.allCases {
+            let events = pendingSpikes.filter { $0.kind == kind }
+            guard !events.isEmpty else { continue }
+            try appendRows(DiagnosticsLayout.spikes(kind), DiagnosticsLayout.spikeColumns,
+                           [events.map(\.value), events.map(\.median)], steps: events.map { Int64($0.step) })
+        }
+        pendingSpikes.removeAll()
         try file.flush()
         lastFlush = .now
     }
 
-    /// Appends one block of rows to a curve group: the value columns, then `step`.
+    /// Appends one block of rows to a curve group: the value columns (1-D, or 2-D given as
+    /// row-major values), then `step`.
     private func appendRows(_ group: String, _ names: [String], _ columns: [[Double]], steps: [Int64]) throws {
         let root = file.root
         let stepColumn = try root.appendableDataset(group + "/step", of: Int64.self)
@@ -240,6 +285,8 @@ public final class RunWriter {
     public func abandon() {
         pendingTrain.removeAll()
         pendingEval.removeAll()
+        pendingDiagnostics.removeAll()
+        pendingSpikes.removeAll()
         try? file.close()
     }
 }

@@ -60,7 +60,10 @@ public final class DecoderLM<T: Scalar> {
         precondition((cache?.length ?? 0) + t <= config.maxSeqLen || cache != nil,
                      "sequence of \(t) tokens exceeds max_seq_len \(config.maxSeqLen)")
         var x = g.embedding(embedding, ids: ids, shape: [batch, t])
-        for (i, block) in blocks.enumerated() { x = block(g, x, cache: cache?.layers[i]) }
+        for (i, block) in blocks.enumerated() {
+            g.diagnostics?.layer = i
+            x = block(g, x, cache: cache?.layers[i])
+        }
         return g.matmul(finalNorm(g, x), lmHead ?? embedding, transB: true)
     }
 

@@ -99,6 +99,8 @@ extension Graph {
     /// softmax(q kᵀ · scale + causal mask) v. Query head h uses KV head h / (Hq / Hkv) (GQA; MQA is Hkv = 1).
     /// Query i sits at absolute position positionOffset + i, key j at position j; query i sees keys j <= positionOffset + i.
     /// Requires Hq % Hkv == 0 and Tk >= positionOffset + Tq (cached decoding passes all earlier keys).
+    /// With `diagnostics` attached, reports the largest score fed to the softmax (masked
+    /// positions excluded) as the current layer's attention logit.
     public func causalAttention(_ q: Tensor<T>, _ k: Tensor<T>, _ v: Tensor<T>, scale: T, positionOffset: Int = 0) -> Tensor<T> {
         causalAttention(q, k, v, scale: scale, positionOffset: positionOffset, schedule: .automatic)
     }
@@ -118,22 +120,30 @@ extension Graph {
         let work = scratch(workers * plan.workerScratch)
         let (dk, dv, keys, tq, off) = (plan.keyDim, plan.valueDim, plan.keys, plan.queries, plan.positionOffset)
         let groupRows = plan.groupSize * tq, kvRows = plan.keyCapacity
+        // One slot per group for its largest score, only when diagnostics are collected.
+        let peaks = diagnostics == nil ? nil : scratch(plan.groups)
 
         // Workers capture the tensors and buffers (Sendable references) rather than raw pointers.
         plan.forEachGroup(workers: workers) { w, g in
             let qp = q.ptr, kp = k.ptr, vp = v.ptr, yp = y.ptr, pp = probs?.pointer, wp = work.pointer
             let qg = qp + g * groupRows * dk, og = yp + g * groupRows * dv
             let kg = kp + g * kvRows * dk, vg = vp + g * kvRows * dv
+            var groupPeak = -T.infinity
             for tile in plan.tiles {
                 let n = tile.keys
                 let (s, lds) = pp.map { ($0 + (g * groupRows + tile.rowStart) * keys, keys) }
                     ?? (wp + w * plan.workerScratch, n)
                 T.gemm(transA: false, transB: true, m: tile.rows, n: n, k: dk, alpha: scale,
                        a: qg + tile.rowStart * dk, lda: dk, b: kg, ldb: dk, beta: 0, c: s, ldc: lds)
-                causalSoftmaxRows(s, ld: lds, tile: tile, queries: tq, positionOffset: off)
+                let tilePeak = causalSoftmaxRows(s, ld: lds, tile: tile, queries: tq, positionOffset: off)
+                if tilePeak > groupPeak || tilePeak.isNaN { groupPeak = tilePeak }
                 T.gemm(transA: false, transB: false, m: tile.rows, n: dv, k: n, alpha: 1,
                        a: s, lda: lds, b: vg, ldb: dv, beta: 0, c: og + tile.rowStart * dv, ldc: dv)
             }
+            peaks?.pointer[g] = groupPeak
+        }
+        if let diagnostics, let peaks {
+            for g in 0..<plan.groups { diagnostics.recordAttentionLogit(Double(peaks.pointer[g])) }
         }
         guard grad, let probs else { return y }
 

@@ -14,16 +14,21 @@ struct AttentionTile {
 /// Turns scaled scores into causal softmax probabilities in place. Row `r` of the tile is query
 /// position `(tile.rowStart + r) % queries`, which sees `positionOffset + position + 1` keys; the
 /// remaining columns up to `tile.keys` are set to exactly zero so that `P V` ignores them.
+/// Returns the largest visible score of the tile (NaN when a row's largest is NaN), which the
+/// softmax needs anyway: the stability diagnostics' maximum attention logit.
 @_specialize(exported: false, where T == Float)
 @_specialize(exported: false, where T == Double)
+@discardableResult
 func causalSoftmaxRows<T: Scalar>(
     _ s: UnsafeMutablePointer<T>, ld: Int, tile: AttentionTile, queries: Int, positionOffset: Int
-) {
+) -> T {
+    var tilePeak = -T.infinity
     for r in 0..<tile.rows {
         let row = s + r * ld
         let visible = positionOffset + (tile.rowStart + r) % queries + 1
         var peak = row[0]
         for j in 1..<visible where row[j] > peak { peak = row[j] }
+        if peak > tilePeak || peak.isNaN { tilePeak = peak }
         var total: T = 0
         for j in 0..<visible {
             let e = T.expo(row[j] - peak)
@@ -34,6 +39,7 @@ func causalSoftmaxRows<T: Scalar>(
         for j in 0..<visible { row[j] *= inv }
         if visible < tile.keys { (row + visible).update(repeating: 0, count: tile.keys - visible) }
     }
+    return tilePeak
 }
 
 /// Softmax backward for a tile, in place on `dp`: dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale.

@@ -9,6 +9,8 @@ extension Graph {
     ///
     /// Per (batch row, latent head) the heads it serves share one GEMM against the cache:
     ///   S = scale · (Q_lat Cᵀ + Q_rope Rᵀ),  out = softmax_causal(S) C   → [B, H, Tn, d_c].
+    /// With `diagnostics` attached, the largest S reaches them as the current layer's attention
+    /// logit, as in `causalAttention`.
     public func latentAttention(
         qLatent: Tensor<T>, qRope: Tensor<T>, latents: Tensor<T>, ropeKeys: Tensor<T>, length: Int, scale: T
     ) -> Tensor<T> {
@@ -31,7 +33,8 @@ extension Graph {
                        a: qLatent.ptr + first * dc, lda: dc, b: c, ldb: dc, beta: 0, c: sp, ldc: length)
                 T.gemm(transA: false, transB: true, m: rows, n: length, k: dr, alpha: scale,
                        a: qRope.ptr + first * dr, lda: dr, b: r, ldb: dr, beta: 1, c: sp, ldc: length)
-                causalSoftmaxRows(sp, ld: length, tile: tile, queries: tn, positionOffset: length - tn)
+                let peak = causalSoftmaxRows(sp, ld: length, tile: tile, queries: tn, positionOffset: length - tn)
+                diagnostics?.recordAttentionLogit(Double(peak))
                 T.gemm(transA: false, transB: false, m: rows, n: dc, k: length, alpha: 1,
                        a: sp, lda: length, b: c, ldb: dc, beta: 0, c: out.ptr + first * dc, ldc: dc)
             }

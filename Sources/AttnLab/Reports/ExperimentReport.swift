@@ -72,6 +72,8 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var tuning: LearningRateTuningReport?
     /// For a tuned experiment: the same variants all at one lr (`NAME`'s runs), the secondary table.
     public var sameLearningRate: SameLearningRateComparison?
+    /// Per run: stability diagnostics (`StabilitySummary`).
+    public var stability: [RunStability]
 
     /// `tuning` and `sameLearningRate` are the tuned experiment's extra sections (nil otherwise).
     public init(experiment: String, variants groups: [ReportVariant], including: [String] = [],
@@ -111,6 +113,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         gaps = base.map { b in groups.filter { $0.name != b.name }.compactMap { TrainingGap($0, against: b) } } ?? []
         self.tuning = tuning
         self.sameLearningRate = sameLearningRate
+        stability = StabilitySummary.rows(groups)
     }
 
     /// Final validation losses paired by seed over the finished runs of both variants.

@@ -22,7 +22,7 @@ public enum ReportMarkdown {
         out += variantsSection(r) + comparisonSection(r) + gapSection(r, plot: gapPlot)
         if let tuning = r.tuning, let learningRatePlot { out += tuning.markdown(plot: learningRatePlot) }
         if let same = r.sameLearningRate { out += sameLearningRateSection(r, same) }
-        out += kvSection(r)
+        out += kvSection(r) + StabilitySummary.markdown(r.stability)
         out += ["## Plots", "", "![Loss curves](\(lossPlot))", "", "![Loss vs KV cache](\(paretoPlot))", ""]
         out += referenceSection(r) + runsSection(r)
         return out.joined(separator: "\n")

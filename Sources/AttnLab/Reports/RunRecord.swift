@@ -38,6 +38,8 @@ public struct RunRecord: Sendable {
     public var validationProtocol: ValidationProtocol
     /// The whole-split final evaluation (`/final_eval`, format 3, finished runs only).
     public var finalEvaluation: FinalEvaluation?
+    /// `/diagnostics` (stability diagnostics), or nil when the file has none.
+    public var diagnostics: RunDiagnostics?
 
     /// - Throws: `RunFileError` (or the HDF5 layer's error) when the file cannot be opened or
     ///   lacks an attribute or dataset of the layout.
@@ -82,6 +84,7 @@ public struct RunRecord: Sendable {
         formatVersion = try r.formatVersion()
         validationProtocol = ValidationProtocol(formatVersion: formatVersion)
         finalEvaluation = try r.finalEvaluation()
+        diagnostics = try r.diagnostics()
     }
 
     /// `status` as a person reads it. A file saying `running` is either being written right now

@@ -59,6 +59,7 @@ public func trainRun(
     var startStep = 0, elapsedBefore = 0.0
     var resumedEval: [Double] = []
     var finalEvaluation: FinalEvaluation?
+    var spikes = SpikeDetector(warmupSteps: config.schedule.warmupSteps)
     if resume {
         let stored = try RunReader(path: path)
         do { try stored.requireResumableFormat() } catch {
@@ -66,6 +67,9 @@ public func trainRun(
             throw error
         }
         let storedConfig = try ExperimentConfig(resolvedTOML: try stored.configTOML, source: path)
+        // The spike detector's window: the last steps of /train (those up to the checkpoint).
+        let history = try zip(stored.trainSteps(), zip(stored.trainColumn("loss"), stored.trainColumn("grad_norm")))
+            .map { (step: $0.0, loss: $0.1.0, gradNorm: $0.1.1) }
         try stored.close()
         guard storedConfig == config else {
             let differing = storedConfig.differences(from: config).joined(separator: "; ")
@@ -77,6 +81,7 @@ public func trainRun(
         finalEvaluation = finalAtCheckpoint
         startStep = state.step
         elapsedBefore = state.elapsed
+        spikes = SpikeDetector(warmupSteps: config.schedule.warmupSteps, history: history.filter { $0.step <= state.step })
         data.sampler.rng = SeededRandom(state: state.samplerState)
     } else {
         let blas = BLASInfo.current()
@@ -87,12 +92,14 @@ public func trainRun(
         writer = try RunWriter.create(
             path: path, lock: lock, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
             parameters: params, evalColumns: data.evalColumns, periodicWindows: data.periodicWindows.count, saveWeights: config.log.saveWeights,
-            flushSeconds: config.log.flushSeconds)
+            flushSeconds: config.log.flushSeconds, diagnostics: config.log.diagnostics)
     }
 
     let progress = ProgressReporter(label: "\(experiment)/\(run.name)", totalSteps: config.train.steps, every: config.log.every)
     if !quiet && startStep > 0 { progress.message("\(experiment)/\(run.name): resuming at step \(startStep) from \(path)") }
     let graph = Graph<Float>()
+    // Collected at the logged steps (every log.every steps and the last) of files that hold them.
+    let diagnostics = writer.recordsDiagnostics ? ForwardDiagnostics(layers: config.model.nLayers) : nil
     let clock = ContinuousClock()
     let started = clock.now
     // A run killed after its final checkpoint resumes at its last step with nothing left to
@@ -123,6 +130,12 @@ public func trainRun(
             for p in params { p.zeroGrad() }
             var lossSum = 0.0
             var activationBytes = 0
+            let diagnosed = (step + 1) % config.log.every == 0 || step + 1 == config.train.steps
+            if diagnosed, let diagnostics {
+                diagnostics.reset()
+                graph.diagnostics = diagnostics
+            }
+            defer { graph.diagnostics = nil }
             for _ in 0..<config.train.gradAccum {
                 let batch = data.sampler.next()
                 let loss = model.loss(graph, ids: batch.inputs, targets: batch.targets, batch: batch.batchSize)
@@ -136,8 +149,26 @@ public func trainRun(
             let gradNorm = clipGradients(params, maxNorm: config.optimizer.clipGradNorm)
             let lr = schedule.rate(at: step)
             step += 1
+            // After the step's /train row, so no diagnostics row reaches the file before it.
+            func recordDiagnostics() throws {
+                if diagnosed, let diagnostics {
+                    try writer.logDiagnostics(DiagnosticsRecord(
+                        step: step, maxAttentionLogit: diagnostics.maxAttentionLogit,
+                        latentRMS: writer.latentDiagnostics ? diagnostics.latentRMS.map { $0 ?? .nan } : nil))
+                }
+                guard writer.recordsDiagnostics else { return }
+                for e in spikes.observe(step: step, loss: loss, gradNorm: gradNorm) {
+                    try writer.logSpike(e)
+                    if !quiet {
+                        progress.message(String(format: "%@/%@: %@ spike at step %d: %.4g (median of the previous %d steps %.4g)",
+                                                experiment, run.name, e.kind == .loss ? "loss" : "gradient-norm", step, e.value,
+                                                SpikeDetector.window, e.median))
+                    }
+                }
+            }
             if !loss.isFinite || !gradNorm.isFinite {
                 try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
+                try recordDiagnostics()
                 if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
                 return try finish(.diverged, step)
             }
@@ -146,6 +177,7 @@ public func trainRun(
             let record = TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: tokensPerSecond, elapsed: elapsed(),
                                      activationBytes: Double(activationBytes), peakRSSBytes: peakResidentBytes())
             try writer.log(record)
+            try recordDiagnostics()
             if !quiet { progress.step(record) }
             if step % config.eval.every == 0 || step == config.train.steps {
                 lastEval = data.columns(data.evaluate(model, windows: data.periodicWindows))

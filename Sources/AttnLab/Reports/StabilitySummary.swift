@@ -1,0 +1,122 @@
+import Foundation
+
+/// One run's stability diagnostics as the report shows them (`/diagnostics`, results/README.md):
+/// nil figures where the run file holds none.
+public struct RunStability: Sendable, Equatable, Codable {
+    public var variant: String
+    public var run: String
+    public var file: String
+    /// Whether the file has `/diagnostics` at all.
+    public var recorded: Bool
+    /// Last logged diagnostics step, and the largest attention logit over layers there.
+    public var finalStep: Int?
+    public var finalMaxAttentionLogit: Double?
+    /// Largest attention logit over every logged step and layer, and the step it was logged at.
+    public var maxAttentionLogit: Double?
+    public var maxAttentionLogitStep: Int?
+    /// Smallest and largest latent RMS over layers at the last logged step (MLA, GLA).
+    public var finalLatentRMSMin: Double?
+    public var finalLatentRMSMax: Double?
+    public var lossSpikes: Int?
+    public var gradNormSpikes: Int?
+
+    /// A run with at least one loss or gradient-norm spike.
+    public var flagged: Bool { (lossSpikes ?? 0) + (gradNormSpikes ?? 0) > 0 }
+
+    public init(variant: String, record: RunRecord) {
+        self.variant = variant
+        run = record.run
+        file = record.fileName
+        guard let d = record.diagnostics else { recorded = false; return }
+        recorded = true
+        lossSpikes = d.spikes(.loss).count
+        gradNormSpikes = d.spikes(.gradNorm).count
+        guard let last = d.maxAttentionLogit.indices.last else { return }
+        finalStep = d.steps[last]
+        finalMaxAttentionLogit = StabilitySummary.largest(d.maxAttentionLogit[last])
+        for (i, row) in d.maxAttentionLogit.enumerated() {
+            if let m = StabilitySummary.largest(row), maxAttentionLogit.map({ m > $0 }) ?? true {
+                maxAttentionLogit = m
+                maxAttentionLogitStep = d.steps[i]
+            }
+        }
+        if let rms = d.latentRMS?[last] {
+            finalLatentRMSMin = rms.min()
+            finalLatentRMSMax = rms.max()
+        }
+    }
+}
+
+/// The stability section of an experiment report and the diagnostics lines of `attnlab inspect`,
+/// from the run files' `/diagnostics` (and nothing else: files without it say so).
+public enum StabilitySummary {
+    /// One row per run, in the report's variant order.
+    public static func rows(_ variants: [ReportVariant]) -> [RunStability] {
+        variants.flatMap { v in v.runs.map { RunStability(variant: v.name, record: $0) } }
+    }
+
+    /// The largest value, NaN winning (a NaN logit is the worst sign there is).
+    static func largest(_ values: [Double]) -> Double? {
+        values.contains(where: \.isNaN) ? .nan : values.max()
+    }
+
+    static let ruleText = "spikes are steps whose gradient norm before clipping exceeds "
+        + "\(trimmedDecimal(SpikeDetector.gradNormFactor))× the median of the previous \(SpikeDetector.window) steps, or whose loss exceeds "
+        + "that window's median by more than \(trimmedDecimal(SpikeDetector.lossMargin)) nats/token; steps up to "
+        + "max(\(SpikeDetector.window), warmup) are not tested"
+
+    /// The report's "Stability" section.
+    public static func markdown(_ rows: [RunStability]) -> [String] {
+        var lines = ["## Stability", ""]
+        let recorded = rows.filter(\.recorded)
+        guard !recorded.isEmpty else {
+            return lines + ["None of these \(rows.count) run files holds stability diagnostics (`/diagnostics`: they were "
+                            + "written before it existed, or with `log.diagnostics = false`), so this report has no attention-logit, "
+                            + "latent-RMS or spike figures for them.", ""]
+        }
+        lines += ["From each run file's `/diagnostics` (results/README.md): the largest pre-softmax attention logit of any "
+                  + "layer at the last logged step and over all logged steps (every `log.every` steps), the smallest and largest "
+                  + "latent RMS over layers at the last logged step (MLA, GLA: c_KV before `kv_a_layernorm`), and spike counts; "
+                  + ruleText + ".", ""]
+        let flagged = recorded.filter(\.flagged)
+        lines += [flagged.isEmpty ? "No run has a loss or gradient-norm spike."
+                  : "Runs with spikes: " + flagged.map { "`\($0.variant)/\($0.run)`" }.joined(separator: ", ") + ".", ""]
+        let table = rows.map { s -> [String] in
+            guard s.recorded else { return [s.variant, s.run, "not recorded", "-", "-", "-", "-", ""] }
+            let last = s.finalStep.map { "\(logit(s.finalMaxAttentionLogit)) (step \($0))" } ?? "-"
+            let peak = s.maxAttentionLogitStep.map { "\(logit(s.maxAttentionLogit)) (step \($0))" } ?? "-"
+            let rms = s.finalLatentRMSMin.map { "\(fixed($0, 3))–\(fixed(s.finalLatentRMSMax ?? $0, 3))" } ?? "-"
+            return [s.variant, s.run, last, peak, rms, String(s.lossSpikes ?? 0), String(s.gradNormSpikes ?? 0),
+                    s.flagged ? "**spikes**" : ""]
+        }
+        lines += ReportMarkdown.table(
+            ["variant", "run", "max logit, last logged step", "max logit, whole run", "latent RMS, last step (layers)",
+             "loss spikes", "grad-norm spikes", "flag"],
+            [false, false, true, true, true, true, true, false], table)
+        return lines + [""]
+    }
+
+    /// `attnlab inspect`'s lines about a run's diagnostics.
+    public static func inspectLines(_ record: RunRecord) -> [String] {
+        guard let d = record.diagnostics else {
+            return ["diagnostics: none in this file (written before run-file diagnostics existed, or log.diagnostics = false)"]
+        }
+        var lines = ["diagnostics: \(d.steps.count) logged steps, \(d.maxAttentionLogit.first?.count ?? 0) layers"]
+        if let last = d.steps.indices.last {
+            let overall = d.maxAttentionLogit[0].indices.map { l in largest(d.maxAttentionLogit.map { $0[l] }) ?? .nan }
+            lines.append("  max attention logit per layer at step \(d.steps[last]): " + d.maxAttentionLogit[last].map(logit).joined(separator: " "))
+            lines.append("  max attention logit per layer over training:  " + overall.map(logit).joined(separator: " "))
+            if let rms = d.latentRMS?[last] {
+                lines.append("  latent RMS (c_KV before its norm) per layer at step \(d.steps[last]): " + rms.map { fixed($0, 4) }.joined(separator: " "))
+            }
+        }
+        let spikes = d.spikes
+        lines.append("  spikes: \(d.spikes(.loss).count) loss, \(d.spikes(.gradNorm).count) gradient-norm"
+                     + (spikes.isEmpty ? "" : " (" + spikes.prefix(5).map { "\($0.kind.rawValue) @ \($0.step): " + String(format: "%.4g vs median %.4g", $0.value, $0.median) }.joined(separator: "; ")
+                                              + (spikes.count > 5 ? "; ..." : "") + ")"))
+        return lines
+    }
+
+    static func logit(_ x: Double?) -> String { x.map { fixed($0, 3) } ?? "-" }
+    static func logit(_ x: Double) -> String { fixed(x, 3) }
+}
