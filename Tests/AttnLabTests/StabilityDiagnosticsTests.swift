@@ -207,7 +207,7 @@ import Testing
             let lock = try RunFileLock.acquire(for: path)
             defer { lock.release() }
             let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
-                                              parameters: params, evalColumns: ["loss"], saveWeights: true, flushSeconds: 1000,
+                                              parameters: params, evalColumns: ["loss"], periodicWindows: 4, saveWeights: true, flushSeconds: 1000,
                                               diagnostics: true)
             for step in 1...10 {
                 try writer.log(TrainRecord(step: step, loss: 1, lr: 1e-3, gradNorm: 1, tokensPerSecond: 1, elapsed: 1))
@@ -229,7 +229,7 @@ import Testing
 
         let lock = try RunFileLock.acquire(for: path)
         defer { lock.release() }
-        let (writer, state, _) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer,
+        let (writer, state, _, _) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer,
                                                       evalColumns: ["loss"], flushSeconds: 1000)
         #expect(state.step == 6 && writer.recordsDiagnostics)
         try writer.logDiagnostics(row(8))
