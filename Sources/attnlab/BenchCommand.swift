@@ -30,28 +30,37 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Experiment whose runs to time (default: the reference model).") var experiment: String?
     @Option(name: .customLong("run"), help: "Only this run of --experiment.") var onlyRun: String?
     @OptionGroup var experiments: ExperimentsOption
-    @Option(help: "Comma-separated variants of the reference model.") var kinds = AttentionKindList(AttentionKind.allCases)
     @Option(help: "Timed steps per configuration (after 2 warm-up steps; as many again profiled).") var steps = 5
-    @Option(help: "Reference model: batch size.") var batch = 16
-    @Option(help: "Reference model: sequence length.") var seqLen = 256
-    @Option(help: "Reference model: width.") var dModel = 256
-    @Option(help: "Reference model: layers.") var layers = 4
-    @Option(help: "Reference model: query heads.") var heads = 8
+    @Option(help: "Reference model: comma-separated variants (default: all).") var kinds: AttentionKindList?
+    @Option(help: "Reference model: batch size (default 16).") var batch: Int?
+    @Option(help: "Reference model: sequence length (default 256).") var seqLen: Int?
+    @Option(help: "Reference model: width (default 256).") var dModel: Int?
+    @Option(help: "Reference model: layers (default 4).") var layers: Int?
+    @Option(help: "Reference model: query heads (default 8).") var heads: Int?
     @Option(help: ArgumentHelp("Also write the rows, date, host, BLAS core and threads as JSON.", valueName: "file")) var json: String?
 
     var source: TrainingBenchmarkSource {
         if let experiment { return .experiment(name: experiment, directory: experiments.url, run: onlyRun) }
-        return .reference(kinds: kinds.kinds, batch: batch, seqLen: seqLen, dModel: dModel, layers: layers, heads: heads)
+        return .reference(kinds: kinds?.kinds ?? AttentionKind.allCases, batch: batch ?? 16, seqLen: seqLen ?? 256,
+                          dModel: dModel ?? 256, layers: layers ?? 4, heads: heads ?? 8)
+    }
+
+    /// The reference-model options given, by name.
+    private var referenceOptions: [(String, Int?)] {
+        [("--batch", batch), ("--seq-len", seqLen), ("--d-model", dModel), ("--layers", layers), ("--heads", heads)]
     }
 
     func validate() throws {
         try checkOption("--steps", steps, in: 1...100_000)
         let dimensions = 1...ModelConfig.dimensionLimit
-        for (option, value) in [("--batch", batch), ("--seq-len", seqLen), ("--d-model", dModel), ("--layers", layers), ("--heads", heads)] {
-            try checkOption(option, value, in: dimensions)
-        }
+        for case let (option, value?) in referenceOptions { try checkOption(option, value, in: dimensions) }
         if onlyRun != nil && experiment == nil { throw ValidationError("--run needs --experiment") }
-        if experiment == nil {
+        if experiment != nil {
+            let given = referenceOptions.filter { $0.1 != nil }.map(\.0) + (kinds == nil ? [] : ["--kinds"])
+            if let option = given.first {
+                throw ValidationError("\(option) sets the reference model; with --experiment the runs are timed at their own config")
+            }
+        } else {
             do { _ = try source.cases() } catch let error as TrainingBenchmarkError { throw ValidationError(error.description) }
         }
     }

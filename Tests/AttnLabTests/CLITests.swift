@@ -72,6 +72,8 @@ import Testing
         ["bench", "--kinds", "mha,mlx"],
         ["bench", "--experiment", "x", "--steps", "100001"],
         ["bench", "--run", "mha"],
+        ["bench", "--experiment", "x", "--batch", "4"],
+        ["bench", "--experiment", "x", "--kinds", "mha"],
         ["bench", "decode", "--contexts", "128,0"],
         ["bench", "decode", "--contexts", "65537"],
         ["bench", "decode", "--contexts", "128,x"],

@@ -50,7 +50,7 @@ public final class OpProfile {
 
     /// `backward` wrapped so that running it adds its duration to `family`.
     func timed(_ family: OpFamily, _ backward: @escaping () -> Void) -> () -> Void {
-        { [unowned self] in
+        {
             let t0 = self.clock.now
             backward()
             let dt = (self.clock.now - t0).seconds
