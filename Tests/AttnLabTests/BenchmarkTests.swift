@@ -114,7 +114,9 @@ import Testing
         defer { box.remove() }
         try box.experiment("decode", "[grid]\n\"train.seed\" = [1, 2]", kinds: ["mha", "gqa", "mla", "gta", "gla"])
         let contexts = [5, 40], batches = [1, 3]
-        let report = try benchmarkDecoding(experiment: ("decode", box.experiments), contexts: contexts, batches: batches, decodeSteps: 2)
+        // A prefill chunk of 16 fills the 40-token context in three calls.
+        let report = try benchmarkDecoding(experiment: ("decode", box.experiments), contexts: contexts, batches: batches,
+                                           decodeSteps: 2, prefillChunk: 16)
         let models = try box.load("decode").runs.reduce(into: [String: ModelConfig]()) { $0[$1.name] = $1.config.model }
         // mha, gqa, gta: one path; mla, gla: naive and absorbed.
         #expect(report.rows.count == (3 + 2 * 2) * contexts.count * batches.count)

@@ -47,7 +47,8 @@ public struct DecodeBenchmarkReport: Codable, Sendable {
 /// reference model of `ModelConfig()` for every attention kind, or each distinct model of
 /// `experiment`'s runs), each decoding path (`naive` and `absorbed` for MLA and GLA), each batch
 /// and each context: a fresh cache is prefilled with `context` random token ids per sequence
-/// (seeded), then `decodeSteps` single-token steps are timed and their median reported. The
+/// (seeded, `prefillChunk` tokens per call so the prefill's attention scores stay small), then
+/// `decodeSteps` single-token steps are timed and their median reported. The
 /// models' `max_seq_len` is raised to the largest context plus `decodeSteps`; weights are the
 /// seeded initialisation (speed does not depend on their values). Runs on every core.
 /// - Throws: `ExperimentError`/`TrainingBenchmarkError` for a bad experiment or run,
@@ -55,10 +56,10 @@ public struct DecodeBenchmarkReport: Codable, Sendable {
 ///   `BenchmarkOutputError` when `json` cannot be written.
 public func benchmarkDecoding(
     experiment: (name: String, directory: URL)? = nil, contexts: [Int], batches: [Int], decodeSteps: Int = 5,
-    json: String? = nil, progress: (String) -> Void = { _ in }
+    prefillChunk: Int = 256, json: String? = nil, progress: (String) -> Void = { _ in }
 ) throws -> DecodeBenchmarkReport {
     precondition(!contexts.isEmpty && !batches.isEmpty && decodeSteps >= 1, "decode benchmark needs contexts, batches and steps")
-    precondition(contexts.allSatisfy { $0 >= 1 } && batches.allSatisfy { $0 >= 1 }, "contexts and batches must be positive")
+    precondition(contexts.allSatisfy { $0 >= 1 } && batches.allSatisfy { $0 >= 1 } && prefillChunk >= 1, "contexts, batches and the prefill chunk must be positive")
     let environment = BenchmarkEnvironment.current()
     var models: [(name: String, config: ModelConfig)]
     if let experiment {
@@ -88,7 +89,8 @@ public func benchmarkDecoding(
             progress("decoding \(name)\(mode.map { " (\($0.rawValue))" } ?? "") at contexts \(contexts.map(String.init).joined(separator: ","))")
             for batch in batches {
                 for context in contexts {
-                    rows.append(timeDecodeSteps(model: model, name: name, mode: mode, batch: batch, context: context, steps: decodeSteps))
+                    rows.append(timeDecodeSteps(model: model, name: name, mode: mode, batch: batch, context: context,
+                                                steps: decodeSteps, prefillChunk: prefillChunk))
                 }
             }
         }
@@ -100,16 +102,19 @@ public func benchmarkDecoding(
 
 /// One row of `benchmarkDecoding`.
 private func timeDecodeSteps(
-    model: DecoderLM<Float>, name: String, mode: LatentDecodeMode?, batch: Int, context: Int, steps: Int
+    model: DecoderLM<Float>, name: String, mode: LatentDecodeMode?, batch: Int, context: Int, steps: Int, prefillChunk: Int
 ) -> DecodeBenchmarkRow {
     let vocab = model.config.vocabSize
     var rng = SeededRandom(seed: 7)
     let cache = model.makeCache(batch: batch, latentDecode: mode ?? .absorbed)
     cache.layers.forEach { $0.reserve(context + steps) }
     let g = Graph<Float>(recording: false)
-    let prompt = (0..<(batch * context)).map { _ in Int32(rng.below(vocab)) }
-    _ = model.logits(g, ids: prompt, batch: batch, cache: cache)
-    g.reset()
+    for start in stride(from: 0, to: context, by: prefillChunk) {
+        let tokens = min(prefillChunk, context - start)
+        let chunk = (0..<(batch * tokens)).map { _ in Int32(rng.below(vocab)) }
+        _ = model.logits(g, ids: chunk, batch: batch, cache: cache)
+        g.reset()
+    }
     let kvBytesPerSequence = cache.usedBytes / batch
     let clock = ContinuousClock()
     var seconds: [Double] = []
