@@ -2,63 +2,73 @@ import ArgumentParser
 import AttnLab
 import Foundation
 
-/// `attnlab bench`: training throughput of each attention variant on the reference model of
-/// the facts file (section 7), with nanoGPT's MFU estimate against the measured sgemm peak.
+/// `attnlab bench`: training-step time per configuration (the default subcommand) and
+/// cached-decoding speed per variant (`bench decode`).
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training tokens/s (forward + backward + AdamW) per attention variant.",
+        abstract: "Measure training (default) or decoding speed; see bench/README.md.",
+        subcommands: [BenchTrainCommand.self, BenchDecodeCommand.self],
+        defaultSubcommand: BenchTrainCommand.self)
+}
+
+/// `attnlab bench [train]`: training tokens/s, MFU, activation memory and the time split by
+/// phase, for the reference model of the facts file (section 7) or an experiment's runs.
+struct BenchTrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Measure the training step (forward + backward + AdamW) per configuration.",
         discussion: """
-            Defaults are the reference model used for the PyTorch anchors: byte vocabulary, \
-            d_model 256, 4 layers, 8 heads of 32, SwiGLU 683, T 256, B 16, fp32. MLA uses \
-            q_lora_rank 128, kv_lora_rank 64, d_nope 32, d_rope 16, d_v 32; GQA 2 KV heads. \
-            Always run it from a release build.
+            Without --experiment: the reference model used for the PyTorch anchors (byte \
+            vocabulary, d_model 256, 4 layers, 8 heads of 32, SwiGLU 683, T 256, B 16, fp32; MLA \
+            q_lora_rank 128, kv_lora_rank 64, d_nope 32, d_rope 16, d_v 32; GQA 2 KV heads), one \
+            row per --kinds. With --experiment: its runs at their exact configs (model, seq_len, \
+            batch_size, grad_accum, threads), one row per distinct config (a variant's seeds share \
+            one), or only --run. Always run it from a release build.
             """)
 
-    @Option(help: "Comma-separated variants to time (mha,gqa,mqa,mla).") var kinds = AttentionKindList(AttentionKind.allCases)
-    @Option(help: "Timed steps per variant (after 2 warm-up steps).") var steps = 5
-    @Option(help: "Batch size.") var batch = 16
-    @Option(help: "Sequence length.") var seqLen = 256
-    @Option(help: "Model width.") var dModel = 256
-    @Option(help: "Layers.") var layers = 4
-    @Option(help: "Query heads.") var heads = 8
+    @Option(help: "Experiment whose runs to time (default: the reference model).") var experiment: String?
+    @Option(name: .customLong("run"), help: "Only this run of --experiment.") var onlyRun: String?
+    @OptionGroup var experiments: ExperimentsOption
+    @Option(help: "Timed steps per configuration (after 2 warm-up steps; as many again profiled).") var steps = 5
+    @Option(help: "Reference model: comma-separated variants (default: all).") var kinds: AttentionKindList?
+    @Option(help: "Reference model: batch size (default 16).") var batch: Int?
+    @Option(help: "Reference model: sequence length (default 256).") var seqLen: Int?
+    @Option(help: "Reference model: width (default 256).") var dModel: Int?
+    @Option(help: "Reference model: layers (default 4).") var layers: Int?
+    @Option(help: "Reference model: query heads (default 8).") var heads: Int?
+    @Option(help: ArgumentHelp("Also write the rows, date, host, BLAS core and threads as JSON.", valueName: "file")) var json: String?
+
+    var source: TrainingBenchmarkSource {
+        if let experiment { return .experiment(name: experiment, directory: experiments.url, run: onlyRun) }
+        return .reference(kinds: kinds?.kinds ?? AttentionKind.allCases, batch: batch ?? 16, seqLen: seqLen ?? 256,
+                          dModel: dModel ?? 256, layers: layers ?? 4, heads: heads ?? 8)
+    }
+
+    /// The reference-model options given, by name.
+    private var referenceOptions: [(String, Int?)] {
+        [("--batch", batch), ("--seq-len", seqLen), ("--d-model", dModel), ("--layers", layers), ("--heads", heads)]
+    }
 
     func validate() throws {
         try checkOption("--steps", steps, in: 1...100_000)
         let dimensions = 1...ModelConfig.dimensionLimit
-        for (option, value) in [("--batch", batch), ("--seq-len", seqLen), ("--d-model", dModel), ("--layers", layers), ("--heads", heads)] {
-            try checkOption(option, value, in: dimensions)
-        }
-        for kind in kinds.kinds {
-            do { try config(kind).validate() } catch {
-                throw ValidationError("--d-model \(dModel), --heads \(heads), --layers \(layers), --seq-len \(seqLen) do not give a valid \(kind.rawValue) model: \(error)")
+        for case let (option, value?) in referenceOptions { try checkOption(option, value, in: dimensions) }
+        if onlyRun != nil && experiment == nil { throw ValidationError("--run needs --experiment") }
+        if experiment != nil {
+            let given = referenceOptions.filter { $0.1 != nil }.map(\.0) + (kinds == nil ? [] : ["--kinds"])
+            if let option = given.first {
+                throw ValidationError("\(option) sets the reference model; with --experiment the runs are timed at their own config")
             }
+        } else {
+            do { _ = try source.cases() } catch let error as TrainingBenchmarkError { throw ValidationError(error.description) }
         }
-    }
-
-    /// The reference model with the options applied.
-    private func config(_ kind: AttentionKind) -> ModelConfig {
-        var config = ModelConfig()
-        config.dModel = dModel; config.nLayers = layers; config.maxSeqLen = seqLen
-        config.mlpHidden = 683 * dModel / 256
-        config.attention.nHeads = heads
-        config.attention.kind = kind
-        return config
     }
 
     func run() throws {
-        for kind in kinds.kinds {
-            try MemoryEstimate(model: config(kind), batchSize: batch, seqLen: seqLen).requireFits(keys: "--batch, --seq-len, --d-model, --layers")
+        let report = try benchmarkTraining(source, steps: steps, json: json) { line in
+            FileHandle.standardError.write(Data((line + "\n").utf8))
         }
-        let peak = try measureSgemmThroughput(size: 1024, warmups: 3, repetitions: 10).bestGFLOPS
-        print("BLAS core \(openBLASCoreName()), sgemm peak \(String(format: "%.1f", peak)) GFLOP/s, \(Parallel.workers) workers")
-        print("variant  params      tokens/s   step s (median)   MFU")
-        for kind in kinds.kinds {
-            let config = config(kind)
-            let r = measureTrainingThroughput(config: config, batch: batch, seqLen: seqLen, steps: steps)
-            let median = AttnLab.median(r.stepSeconds) ?? 0
-            let mfu = Double(config.trainingFLOPsPerToken(context: seqLen)) * r.tokensPerSecond / (peak * 1e9)
-            print(String(format: "%-8@ %-11d %-10.0f %-17.3f %.1f%%", kind.rawValue, r.parameterCount, r.tokensPerSecond, median, mfu * 100))
-        }
+        print(report.table)
     }
 }

@@ -14,6 +14,9 @@ public final class Graph<T: Scalar> {
     /// When set, the forward reports stability measurements into it (attention logits, latent
     /// RMS); nil, the default, costs nothing.
     public var diagnostics: ForwardDiagnostics?
+    /// When set, every recorded op's forward and backward time is added to its family
+    /// (`OpProfile`); nil, the default, costs one nil check per recorded op.
+    public var profile: OpProfile?
 
     public init(recording: Bool = true) { self.recording = recording }
 
@@ -52,10 +55,17 @@ public final class Graph<T: Scalar> {
         return Tensor(shape: shape, data: scratch(n), grad: grad ? zeros(n) : nil)
     }
 
-    /// Appends an op's backward closure; it must accumulate (+=) into its inputs' gradients.
+    /// Appends the backward closure of an op of `family`, called when its forward is done; the
+    /// closure must accumulate (+=) into its inputs' gradients.
     @inline(__always)
-    public func record(_ backward: @escaping () -> Void) {
-        if recording { tape.append(backward) }
+    public func record(_ family: OpFamily, _ backward: @escaping () -> Void) {
+        guard recording else { return }
+        if let profile {
+            profile.endForward(family)
+            tape.append(profile.timed(family, backward))
+        } else {
+            tape.append(backward)
+        }
     }
 
     /// Seeds d(loss)/d(loss) = 1 and runs the tape in reverse. `loss` must be a scalar that

@@ -15,6 +15,10 @@ public struct ExperimentConfig: Sendable, Equatable {
     public var log = LogConfig()
 
     public init() {}
+
+    /// Tokens per training sequence: `data.seq_len`, or `data.mqar.seq_len` for MQAR, whose
+    /// examples have their own length.
+    public var contextLength: Int { data.source == .mqar ? data.mqar.seqLen : data.seqLen }
 }
 
 public struct DataConfig: Sendable, Equatable {

@@ -44,11 +44,3 @@ public func generate<T: Scalar>(
         decodeSeconds: (clock.now - t1).seconds, cacheAllocatedBytes: cache.allocatedBytes,
         cacheUsedBytes: cache.usedBytes, stoppedAtContextLimit: produced < maxNewTokens)
 }
-
-extension Duration {
-    /// The duration in seconds as a Double.
-    public var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
-    }
-}

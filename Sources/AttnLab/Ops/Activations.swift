@@ -9,7 +9,7 @@ extension Graph {
         let n = x.count, xp = x.ptr, yp = y.ptr
         Parallel.forRanges(n) { r in for i in r { yp[i] = xp[i] * sigmoid(xp[i]) } }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr
             Parallel.forRanges(n) { r in
                 for i in r {
@@ -29,7 +29,7 @@ extension Graph {
         let n = gate.count, gp = gate.ptr, up_ = up.ptr, yp = y.ptr
         Parallel.forRanges(n) { r in for i in r { yp[i] = gp[i] * sigmoid(gp[i]) * up_[i] } }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dy = y.gptr
             let dg = gate.grad?.pointer, du = up.grad?.pointer
             Parallel.forRanges(n) { r in

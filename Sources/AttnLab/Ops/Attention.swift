@@ -147,7 +147,7 @@ extension Graph {
         }
         guard grad, let probs else { return y }
 
-        record {
+        record(.attention) {
             // Each group owns its query heads' dQ rows and its KV head's dK/dV rows, and adds
             // into them in tile order, so the sums do not depend on scheduling.
             plan.forEachGroup(workers: workers) { w, g in

@@ -15,7 +15,7 @@ extension Graph {
         let (total, counted) = Graph.rowCrossEntropySum(logits, targets: targets, logSumExp: lsep)
         y.ptr[0] = counted > 0 ? T(total / Double(counted)) : 0
         guard grad, counted > 0 else { return y }
-        record {
+        record(.embeddingLoss) {
             let g = y.gptr[0] / T(counted), dl = logits.gptr
             targets.withUnsafeBufferPointer { tp in
                 Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in

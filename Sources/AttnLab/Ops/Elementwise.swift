@@ -30,7 +30,7 @@ extension Graph {
             }
         }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dy = y.gptr
             if let ga = a.grad {
                 let da = ga.pointer
@@ -60,7 +60,7 @@ extension Graph {
             base += nb
         }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dy = y.gptr
             var base = 0
             while base < n {
@@ -85,7 +85,7 @@ extension Graph {
         let n = x.count, xp = x.ptr, yp = y.ptr
         for i in 0..<n { yp[i] = s * xp[i] }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dy = y.gptr, dx = x.gptr
             for i in 0..<n { dx[i] += s * dy[i] }
         }

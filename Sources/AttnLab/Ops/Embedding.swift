@@ -14,7 +14,7 @@ extension Graph {
             for (i, id) in idp.enumerated() { (yp + i * d).update(from: tp + Int(id) * d, count: d) }
         }
         guard grad else { return y }
-        record {
+        record(.embeddingLoss) {
             let dt = table.gptr, dy = y.gptr
             ids.withUnsafeBufferPointer { idp in
                 for (i, id) in idp.enumerated() {

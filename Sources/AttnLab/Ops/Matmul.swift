@@ -31,7 +31,7 @@ extension Graph {
                    beta: 0, c: yp + i * yStride, ldc: n)
         }
         guard grad else { return y }
-        record {
+        record(.matmul) {
             let dy = y.gptr
             for i in 0..<batches {
                 let dyi = dy + i * yStride

@@ -20,7 +20,7 @@ extension Graph {
             }
         }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dy = y.gptr
             if let gx = x.grad {
                 let dxp = gx.pointer

@@ -14,7 +14,7 @@ extension Graph {
         for i in 0..<n { s += Double(xp[i]) }
         y.ptr[0] = T(s * factor)
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let d = y.gptr[0] * T(factor), dx = x.gptr
             for i in 0..<n { dx[i] += d }
         }

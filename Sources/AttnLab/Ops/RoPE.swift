@@ -35,7 +35,7 @@ extension Graph {
         } }
         }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr
             // The rotation is orthogonal: its transpose rotates back.
             Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in

@@ -19,7 +19,7 @@ extension Graph {
             for r in 0..<rows { (yp + r * w).update(from: xp + r * d, count: w) }
             if grad {
                 let off = offset
-                record {
+                record(.normElementwise) {
                     let dx = x.gptr + off, dy = y.gptr
                     for r in 0..<rows {
                         let a = dx + r * d, b = dy + r * w
@@ -47,7 +47,7 @@ extension Graph {
             for r in 0..<rows { (yp + r * d).update(from: xp + r * w, count: w) }
             if grad && x.requiresGrad {
                 let off = offset
-                record {
+                record(.normElementwise) {
                     let dx = x.gptr, dy = y.gptr + off
                     for r in 0..<rows {
                         let a = dx + r * w, b = dy + r * d
@@ -94,7 +94,7 @@ extension Graph {
         let src = x.ptr, dst = y.ptr
         eachRow { from, to in (dst + to).update(from: src + from, count: d) }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr
             eachRow { from, to in
                 let a = dx + from, c = dy + to
@@ -115,7 +115,7 @@ extension Graph {
             (y.ptr + (bi * heads + hi) * td).update(from: x.ptr + bi * td, count: td)
         } }
         guard grad else { return y }
-        record {
+        record(.normElementwise) {
             for bi in 0..<b { for hi in 0..<heads {
                 let a = x.gptr + bi * td, c = y.gptr + (bi * heads + hi) * td
                 for j in 0..<td { a[j] += c[j] }

@@ -109,8 +109,7 @@ public struct RunRecord: Sendable {
     /// Tokens one optimiser step consumes: micro-batch sequences x their length x accumulation.
     /// MQAR examples have their own length.
     public var tokensPerStep: Int {
-        let seqLen = config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen
-        return config.train.batchSize * seqLen * config.train.gradAccum
+        config.train.batchSize * config.contextLength * config.train.gradAccum
     }
 
     /// Median logged throughput; zero rows (steps too short to time) are left out.

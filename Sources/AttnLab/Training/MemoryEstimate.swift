@@ -57,7 +57,7 @@ public struct MemoryEstimate: Sendable, Equatable {
         let mqar = config.data.mqar
         let isMQAR = config.data.source == .mqar
         self.init(
-            model: config.model, batchSize: config.train.batchSize, seqLen: isMQAR ? mqar.seqLen : config.data.seqLen,
+            model: config.model, batchSize: config.train.batchSize, seqLen: config.contextLength,
             dataBytes: isMQAR ? 8 * (Double(mqar.trainExamples) + Double(mqar.valExamples)) * Double(mqar.seqLen) : 0)
     }
 

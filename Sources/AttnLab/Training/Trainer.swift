@@ -38,10 +38,7 @@ public func trainRun(
     if replace && !resume && FileManager.default.fileExists(atPath: path) {
         try FileManager.default.removeItem(atPath: path)
     }
-    Parallel.workers = config.train.threads > 0 ? config.train.threads : ProcessInfo.processInfo.activeProcessorCount
-    // GEMMs too small to split run on OpenBLAS's own threads: keep those to the same count, or a
-    // one-thread job would still occupy two cores (and OpenBLAS's idle threads spin).
-    BLASThreads.setCount(Parallel.workers)
+    useTrainingThreads(config.train.threads)
     var data = try TrainingData(config, seed: config.train.seed, dataDirectory: dataDirectory)
     let model = DecoderLM<Float>(config.model, seed: UInt64(truncatingIfNeeded: config.train.seed))
     let params = model.parameters
@@ -90,7 +87,7 @@ public func trainRun(
             tokenizer: data.tokenizer.serialized, dataDescription: data.description, threads: Parallel.workers,
             blasCore: blas.coreName, blasThreads: blas.threads)
         writer = try RunWriter.create(
-            path: path, lock: lock, metadata: meta, model: config.model, contextLength: config.data.source == .mqar ? config.data.mqar.seqLen : config.data.seqLen,
+            path: path, lock: lock, metadata: meta, model: config.model, contextLength: config.contextLength,
             parameters: params, evalColumns: data.evalColumns, periodicWindows: data.periodicWindows.count, saveWeights: config.log.saveWeights,
             flushSeconds: config.log.flushSeconds, diagnostics: config.log.diagnostics)
     }
@@ -213,4 +210,15 @@ public func trainRun(
         writer.abandon()
         throw RunFileError("\(experiment)/\(run.name) stopped at step \(step) because writing its run file failed: \(error)\nThe file keeps every step up to its last successful write; fix the cause (e.g. free disk space), then continue with `attnlab run \(experiment) --resume \(path)`")
     }
+}
+
+/// Sets the threads a run computes on from `train.threads` (0: every core) for both levels of
+/// parallelism, and returns the count. GEMMs too small to split run on OpenBLAS's own threads:
+/// those get the same count, or a one-thread job would still occupy two cores (and OpenBLAS's
+/// idle threads spin).
+@discardableResult
+public func useTrainingThreads(_ configured: Int) -> Int {
+    Parallel.workers = configured > 0 ? configured : ProcessInfo.processInfo.activeProcessorCount
+    BLASThreads.setCount(Parallel.workers)
+    return Parallel.workers
 }
