@@ -255,7 +255,7 @@ import Testing
     /// diagnostics row every 10 steps whose layer-1 logit is `logit(step)`, eval rows at `evalSteps`,
     /// then `status` at the last step.
     static func writeSyntheticRun(_ path: String, steps: Int, status: RunStatus, evalSteps: [Int] = [],
-                                  logit: (Int) -> Double = { _ in 5 }) throws {
+                                  logit: (Int) -> Double = { _ in 5 }, loss: (Int) -> Double = { _ in 3 }) throws {
         var config = ExperimentConfig()
         config.description = "synthetic run for StabilityDiagnosticsTests"
         config.model.nLayers = 2
@@ -268,7 +268,7 @@ import Testing
                                           flushSeconds: 1000, diagnostics: true)
         for step in 1...steps {
             let last = step == steps && status == .diverged
-            try writer.log(TrainRecord(step: step, loss: last ? .nan : 3, lr: 1e-3, gradNorm: last ? -.nan : 1, tokensPerSecond: 1, elapsed: 1))
+            try writer.log(TrainRecord(step: step, loss: last ? .nan : loss(step), lr: 1e-3, gradNorm: last ? -.nan : 1, tokensPerSecond: 1, elapsed: 1))
             if evalSteps.contains(step) { try writer.logEval(step: step, values: [2.5, 3.5]) }
             if step % 10 == 0 { try writer.logDiagnostics(DiagnosticsRecord(step: step, maxAttentionLogit: [1, logit(step)], latentRMS: nil)) }
         }
@@ -324,6 +324,23 @@ import Testing
         #expect(Array(lateLines[(final + 1)...(final + 2)]) == ["val loss: 2.5000", "val bits_per_byte: 3.5000"])
         #expect(!lateLines.joined().contains("-nan"))
         #expect(fixed(-.nan, 3) == "nan" && shortest(-.nan) == "nan" && shortest(0.5) == "0.5")
+    }
+
+    /// A loss far above a uniform guess (ln 256 + 1) is flagged at any step, also before spike
+    /// detection starts; just below the margin is not.
+    @Test func aBlownUpLossIsFlaggedAtAnyStep() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let path = box.results.appendingPathComponent("exp/run.h5").path
+        try Self.writeSyntheticRun(path, steps: 150, status: .finished, loss: { $0 == 5 ? 304 : $0 == 62 ? 300 : 3 })
+        let s = RunStability(variant: "run", record: try RunRecord(path: path))
+        #expect(s.blowUpStep == 5 && s.blowUpLoss == 304)
+        let section = StabilitySummary.markdown([s])
+        #expect(section.contains("Training loss above ln(vocab) + 1 nats (a uniform guess plus 1; checked at every step): `run` (304.000 at step 5)."))
+        #expect(s.flags.first == "**loss 304.000 at step 5**")
+        let quiet = box.results.appendingPathComponent("exp/quiet.h5").path
+        try Self.writeSyntheticRun(quiet, steps: 10, status: .finished, loss: { $0 == 5 ? log(256) + 0.99 : 3 })
+        #expect(RunStability(variant: "quiet", record: try RunRecord(path: quiet)).blowUpStep == nil)
     }
 
     /// Files without `/diagnostics` (the committed format-1 runs; format-2 files, as a run with

@@ -25,6 +25,10 @@ public struct RunStability: Sendable, Equatable, Codable {
     public var steps: Int
     /// Steps up to this one are not tested for spikes (`SpikeDetector.quietUntil`).
     public var spikeTestsAfterStep: Int
+    /// The largest finite training loss and its step when it exceeds the uniform guess
+    /// ln(vocab) by more than `StabilitySummary.blowUpMargin` (checked at every step).
+    public var blowUpLoss: Double?
+    public var blowUpStep: Int?
 
     /// A run with at least one loss or gradient-norm spike.
     public var flagged: Bool { (lossSpikes ?? 0) + (gradNormSpikes ?? 0) > 0 }
@@ -37,6 +41,7 @@ public struct RunStability: Sendable, Equatable, Codable {
     public var flags: [String] {
         var flags: [String] = []
         if let divergedAtStep { flags.append("**diverged at step \(divergedAtStep)**") }
+        if let blowUpLoss, let blowUpStep { flags.append("**loss \(fixed(blowUpLoss, 3)) at step \(blowUpStep)**") }
         if flagged { flags.append("**spikes**") }
         if extremeLogit { flags.append("**logit > \(trimmedDecimal(StabilitySummary.extremeLogit))**") }
         if recorded && !spikeTested { flags.append("spikes not tested (\(steps) ≤ \(spikeTestsAfterStep) steps)") }
@@ -57,6 +62,12 @@ public struct RunStability: Sendable, Equatable, Codable {
         divergedAtStep = record.status == .diverged ? record.step : nil
         steps = record.trainSteps.last ?? 0
         spikeTestsAfterStep = SpikeDetector(warmupSteps: record.config.schedule.warmupSteps).quietUntil
+        let uniform = log(Double(record.config.model.vocabSize))
+        if let i = record.trainLoss.indices.filter({ record.trainLoss[$0].isFinite }).max(by: { record.trainLoss[$0] < record.trainLoss[$1] }),
+           record.trainLoss[i] > uniform + StabilitySummary.blowUpMargin {
+            blowUpLoss = record.trainLoss[i]
+            blowUpStep = record.trainSteps[i]
+        }
         guard let d = record.diagnostics else { recorded = false; return }
         recorded = true
         lossSpikes = d.spikes(.loss).count
@@ -98,6 +109,11 @@ public enum StabilitySummary {
     /// logit growth, Dehghani et al. 2023, ViT-22B). Stable runs stay far below it.
     public static let extremeLogit = 100.0
 
+    /// Nats/token above ln(vocab) (the loss of a uniform guess, where an initialised model starts)
+    /// beyond which a training loss is a blown-up update, at any step, also before spike
+    /// detection starts. The 51 committed runs' largest training loss is at most 0.09 above it.
+    public static let blowUpMargin = 1.0
+
     static let ruleText = "spikes are steps whose gradient norm before clipping exceeds "
         + "\(trimmedDecimal(SpikeDetector.gradNormFactor))× the median of the previous \(SpikeDetector.window) steps, or whose loss exceeds "
         + "that window's median by more than \(trimmedDecimal(SpikeDetector.lossMargin)) nats/token; steps up to "
@@ -135,6 +151,12 @@ public enum StabilitySummary {
         if !untested.isEmpty {
             lines += ["Not tested for spikes (spike detection starts after step max(\(SpikeDetector.window), warmup); these runs end "
                       + "at or before it): " + untested.map { "`\($0.label)` (starts after step \($0.spikeTestsAfterStep); \($0.steps) steps)" }
+                          .joined(separator: ", ") + ".", ""]
+        }
+        let blownUp = rows.filter { $0.blowUpStep != nil }
+        if !blownUp.isEmpty {
+            lines += ["Training loss above ln(vocab) + \(trimmedDecimal(blowUpMargin)) nats (a uniform guess plus \(trimmedDecimal(blowUpMargin)); "
+                      + "checked at every step): " + blownUp.map { "`\($0.label)` (\(fixed($0.blowUpLoss!, 3)) at step \($0.blowUpStep!))" }
                           .joined(separator: ", ") + ".", ""]
         }
         let extreme = recorded.filter(\.extremeLogit)
