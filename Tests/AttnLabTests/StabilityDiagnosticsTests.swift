@@ -338,6 +338,8 @@ import Testing
         let section = StabilitySummary.markdown([s])
         #expect(section.contains("Training loss above ln(vocab) + 1 nats (a uniform guess plus 1; checked at every step): `run` (304.000 at step 5)."))
         #expect(s.flags.first == "**loss 304.000 at step 5**")
+        #expect(StabilitySummary.inspectLines(try RunRecord(path: path)).contains(
+            "  flag: training loss 304.000 at step 5 is more than 1 nats above ln(vocab) = 5.545 (a blown-up update)"))
         let quiet = box.results.appendingPathComponent("exp/quiet.h5").path
         try Self.writeSyntheticRun(quiet, steps: 10, status: .finished, loss: { $0 == 5 ? log(256) + 0.99 : 3 })
         #expect(RunStability(variant: "quiet", record: try RunRecord(path: quiet)).blowUpStep == nil)

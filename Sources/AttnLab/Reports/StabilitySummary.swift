@@ -118,7 +118,7 @@ public enum StabilitySummary {
         + "\(trimmedDecimal(SpikeDetector.gradNormFactor))× the median of the previous \(SpikeDetector.window) steps, or whose loss exceeds "
         + "that window's median by more than \(trimmedDecimal(SpikeDetector.lossMargin)) nats/token; steps up to "
         + "max(\(SpikeDetector.window), warmup) are not tested; a largest logit above \(trimmedDecimal(extremeLogit)) is flagged "
-        + "(bf16 rounds it by 0.5, and the softmax is one-hot to float precision)"
+        + "(bf16 rounds such logits by 0.5 or more, and the softmax is one-hot to float precision)"
 
     /// The report's "Stability" section.
     public static func markdown(_ rows: [RunStability]) -> [String] {
@@ -198,7 +198,11 @@ public enum StabilitySummary {
         }
         if summary.extremeLogit {
             lines.append("  flag: largest attention logit \(logit(summary.maxAttentionLogit)) is above \(trimmedDecimal(extremeLogit)) "
-                         + "(bf16 rounds it by 0.5; the softmax is one-hot to float precision)")
+                         + "(bf16 rounds such logits by 0.5 or more; the softmax is one-hot to float precision)")
+        }
+        if let loss = summary.blowUpLoss, let step = summary.blowUpStep {
+            lines.append("  flag: training loss \(fixed(loss, 3)) at step \(step) is more than \(trimmedDecimal(blowUpMargin)) nats above "
+                         + "ln(vocab) = \(fixed(log(Double(record.config.model.vocabSize)), 3)) (a blown-up update)")
         }
         guard summary.spikeTested else {
             return lines + ["  spikes: not tested: spike detection starts after step \(summary.spikeTestsAfterStep); this run has \(summary.steps) steps"]
