@@ -160,6 +160,30 @@ import FoundationXML
         #expect(try parseSVG(first[2])["train-mean", default: []].sorted() == ["mha", "mla"])
     }
 
+    /// A seed whose baseline diverged or is unfinished is named with the reason in the paired
+    /// comparison, the variants table and the stability section, not "no seed shared".
+    @Test func divergedAndUnfinishedSeedsAreNamed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnlab-report-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runsDir = dir.appendingPathComponent("synth")
+        try writeRun(runsDir, "mha-seed1", kind: .mha, seed: 1, finalVal: 2.5, status: .diverged, statusStep: 7)
+        try writeRun(runsDir, "mha-seed2", kind: .mha, seed: 2, finalVal: 2.5, status: .running)
+        for seed in [1, 2] { try writeRun(runsDir, "mla-seed\(seed)", kind: .mla, seed: seed, finalVal: 2.4) }
+        let markdown = try String(contentsOfFile: try writeExperimentReport(experiment: "synth", resultsDirectory: dir).markdown, encoding: .utf8)
+        #expect(markdown.contains("| mla | - | 0 | - | seed 1: `mha` diverged at step 7; seed 2: `mha` unfinished: running at step 20 | - | - |"))
+        #expect(!markdown.contains("no seed shared"))
+        #expect(markdown.contains("Not in these figures: `mha` seed 1: diverged at step 7; `mha` seed 2: unfinished: running at step 20."))
+        #expect(markdown.contains("Diverged (non-finite loss or gradient norm; left out of every statistic): `mha-seed1` at step 7."))
+        #expect(markdown.contains("- BLAS core: TestCore (1 thread)\n"))
+
+        // With one shared seed, the unpaired ones are listed under the table.
+        try writeRun(runsDir, "mha-seed3", kind: .mha, seed: 3, finalVal: 2.5)
+        try writeRun(runsDir, "mla-seed3", kind: .mla, seed: 3, finalVal: 2.4)
+        let again = try String(contentsOfFile: try writeExperimentReport(experiment: "synth", resultsDirectory: dir).markdown, encoding: .utf8)
+        #expect(again.contains("| mla | 3 | 1 | -0.1000 | n < 2: no interval | - | - |"))
+        #expect(again.contains("Seeds left out of the pairing: `mla` seed 1 (`mha` diverged at step 7); `mla` seed 2 (`mha` unfinished: running at step 20)."))
+    }
+
     @Test func missingResultsFolderIsAnError() {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnlab-report-none-\(UUID().uuidString)")
         #expect(throws: RunFileError.self) { try writeExperimentReport(experiment: "nothing", resultsDirectory: dir) }
@@ -168,7 +192,7 @@ import FoundationXML
 
 /// Writes a run file with fixed curves ending in `finalVal`, as a finished training run would.
 private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int, finalVal: Double,
-                      status: RunStatus = .finished) throws {
+                      status: RunStatus = .finished, statusStep: Int = 20) throws {
     var config = ExperimentConfig()
     config.description = "synthetic runs for ReportTests"
     config.model.attention.kind = kind
@@ -187,7 +211,7 @@ private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int
                                    elapsed: Double(step), activationBytes: 1_048_576, peakRSSBytes: 50 * 1_048_576))
         if step % 10 == 0 { try writer.logEval(step: step, values: [loss + 0.01 * Double(20 - step), loss / log(2)]) }
     }
-    try writer.setStatus(status, step: 20)
+    try writer.setStatus(status, step: statusStep)
     try writer.close()
 }
 

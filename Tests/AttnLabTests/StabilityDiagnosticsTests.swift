@@ -232,6 +232,8 @@ import Testing
         let (writer, state, _, _) = try RunWriter.resume(path: path, lock: lock, parameters: params, optimizer: optimizer,
                                                       evalColumns: ["loss"], flushSeconds: 1000)
         #expect(state.step == 6 && writer.recordsDiagnostics)
+        // Past the detector's window, so the report counts the run as tested.
+        for step in 7...60 { try writer.log(TrainRecord(step: step, loss: 1, lr: 1e-3, gradNorm: 1, tokensPerSecond: 1, elapsed: 1)) }
         try writer.logDiagnostics(row(8))
         try writer.logSpike(spike(9, .gradNorm))
         try writer.close()
@@ -244,9 +246,103 @@ import Testing
         #expect(stability.maxAttentionLogit == 8.2 && stability.maxAttentionLogitStep == 8 && stability.finalStep == 8)
         #expect(stability.finalLatentRMSMin == 1.0 / 10 && stability.finalLatentRMSMax == 1.0 / 8)
         let section = StabilitySummary.markdown([stability])
-        #expect(section.contains("Runs with spikes: `v/run`."))
+        #expect(section.contains("Runs with spikes: `run`."))
         #expect(section.contains("| v | run | 8.200 (step 8) | 8.200 (step 8) | 0.100–0.125 | 1 | 2 | **spikes** |"))
-        #expect(StabilitySummary.inspectLines(try RunRecord(path: path)).last == "  spikes: 1 loss, 2 gradient-norm (loss @ 3: 3 vs median 0.5; grad_norm @ 3: 3 vs median 0.5; grad_norm @ 9: 9 vs median 0.5)")
+        #expect(StabilitySummary.inspectLines(try RunRecord(path: path)).last == "  spikes (steps 51–60 tested): 1 loss, 2 gradient-norm (loss @ 3: 3 vs median 0.5; grad_norm @ 3: 3 vs median 0.5; grad_norm @ 9: 9 vs median 0.5)")
+    }
+
+    /// Writes a synthetic MHA run file with diagnostics (2 layers): `steps` training steps, a
+    /// diagnostics row every 10 steps whose layer-1 logit is `logit(step)`, eval rows at `evalSteps`,
+    /// then `status` at the last step.
+    static func writeSyntheticRun(_ path: String, steps: Int, status: RunStatus, evalSteps: [Int] = [],
+                                  logit: (Int) -> Double = { _ in 5 }, loss: (Int) -> Double = { _ in 3 }) throws {
+        var config = ExperimentConfig()
+        config.description = "synthetic run for StabilityDiagnosticsTests"
+        config.model.nLayers = 2
+        let metadata = RunMetadata(experiment: "exp", runName: "run", configTOML: config.canonicalTOML(), seed: 1,
+                                   tokenizer: "byte", dataDescription: "none", threads: 1, blasCore: "x", blasThreads: 1)
+        let lock = try RunFileLock.acquire(for: path)
+        defer { lock.release() }
+        let writer = try RunWriter.create(path: path, lock: lock, metadata: metadata, model: config.model, contextLength: 8,
+                                          parameters: [], evalColumns: ["loss", "bits_per_byte"], periodicWindows: 4, saveWeights: false,
+                                          flushSeconds: 1000, diagnostics: true)
+        for step in 1...steps {
+            let last = step == steps && status == .diverged
+            try writer.log(TrainRecord(step: step, loss: last ? .nan : loss(step), lr: 1e-3, gradNorm: last ? -.nan : 1, tokensPerSecond: 1, elapsed: 1))
+            if evalSteps.contains(step) { try writer.logEval(step: step, values: [2.5, 3.5]) }
+            if step % 10 == 0 { try writer.logDiagnostics(DiagnosticsRecord(step: step, maxAttentionLogit: [1, logit(step)], latentRMS: nil)) }
+        }
+        try writer.setStatus(status, step: steps)
+        try writer.close()
+    }
+
+    /// A run that ends before the detector's first tested step is "not tested", never "no spike";
+    /// a logit above `extremeLogit` is flagged, with its step.
+    @Test func shortRunsAreNotTestedAndExtremeLogitsAreFlagged() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let path = box.results.appendingPathComponent("exp/run.h5").path
+        try Self.writeSyntheticRun(path, steps: 40, status: .finished) { $0 == 30 ? 150 : 5 }
+        let record = try RunRecord(path: path)
+        let s = RunStability(variant: "run", record: record)
+        #expect(!s.spikeTested && s.spikeTestsAfterStep == 50 && s.steps == 40 && s.extremeLogit)
+        let section = StabilitySummary.markdown([s])
+        #expect(!section.contains { $0.hasPrefix("No run has") })
+        #expect(section.contains("No run was tested for spikes."))
+        #expect(section.contains("Not tested for spikes (spike detection starts after step max(50, warmup); these runs end at or before it): `run` (starts after step 50; 40 steps)."))
+        #expect(section.contains("Attention logits above 100: `run` (150.000 at step 30)."))
+        #expect(section.contains("| run | run | 5.000 (step 40) | 150.000 (step 30) | - | 0 | 0 | **logit > 100**, spikes not tested (40 ≤ 50 steps) |"))
+        let lines = StabilitySummary.inspectLines(record)
+        #expect(lines.first == "diagnostics: 4 logged steps, 2 layers")
+        #expect(lines.contains { $0.hasPrefix("  flag: largest attention logit 150.000 is above 100") })
+        #expect(lines.last == "  spikes: not tested: spike detection starts after step 50; this run has 40 steps")
+    }
+
+    /// A diverged run: flagged in the stability section; inspect says it will not finish, shows
+    /// the last periodic evaluation (loss first) or says there is none, counts layers from the
+    /// file's `layer` scale when no diagnostics row was logged, and prints no "-nan".
+    @Test func divergedRunsAreFlaggedAndInspectedAsSuch() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let early = box.results.appendingPathComponent("exp/early.h5").path
+        try Self.writeSyntheticRun(early, steps: 2, status: .diverged)
+        let lines = try RunInspection.lines(path: early, config: false)
+        #expect(lines.contains("status:      diverged at step 2"))
+        #expect(lines.contains("final eval:  none: the run diverged at step 2 and will not finish; it has no periodic evaluation"))
+        #expect(!lines.contains { $0.hasPrefix("val ") })
+        #expect(lines.contains("diagnostics: 0 logged steps, 2 layers"))
+        #expect(lines.last == "  spikes: not tested: spike detection starts after step 50; this run has 2 steps")
+        let s = RunStability(variant: "run", record: try RunRecord(path: early))
+        let section = StabilitySummary.markdown([s])
+        #expect(section.contains("Diverged (non-finite loss or gradient norm; left out of every statistic): `run` at step 2."))
+        #expect(section.last { $0.hasPrefix("| run |") }?.hasSuffix("| **diverged at step 2**, spikes not tested (2 ≤ 50 steps) |") == true)
+
+        let late = box.results.appendingPathComponent("exp/late.h5").path
+        try Self.writeSyntheticRun(late, steps: 27, status: .diverged, evalSteps: [10, 20])
+        let lateLines = try RunInspection.lines(path: late, config: false)
+        let final = try #require(lateLines.firstIndex(of: "final eval:  none: the run diverged at step 27 and will not finish; values below are the last periodic evaluation (step 20)"))
+        #expect(Array(lateLines[(final + 1)...(final + 2)]) == ["val loss: 2.5000", "val bits_per_byte: 3.5000"])
+        #expect(!lateLines.joined().contains("-nan"))
+        #expect(fixed(-.nan, 3) == "nan" && shortest(-.nan) == "nan" && shortest(0.5) == "0.5")
+    }
+
+    /// A loss far above a uniform guess (ln 256 + 1) is flagged at any step, also before spike
+    /// detection starts; just below the margin is not.
+    @Test func aBlownUpLossIsFlaggedAtAnyStep() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let path = box.results.appendingPathComponent("exp/run.h5").path
+        try Self.writeSyntheticRun(path, steps: 150, status: .finished, loss: { $0 == 5 ? 304 : $0 == 62 ? 300 : 3 })
+        let s = RunStability(variant: "run", record: try RunRecord(path: path))
+        #expect(s.blowUpStep == 5 && s.blowUpLoss == 304)
+        let section = StabilitySummary.markdown([s])
+        #expect(section.contains("Training loss above ln(vocab) + 1 nats (a uniform guess plus 1; checked at every step): `run` (304.000 at step 5)."))
+        #expect(s.flags.first == "**loss 304.000 at step 5**")
+        #expect(StabilitySummary.inspectLines(try RunRecord(path: path)).contains(
+            "  flag: training loss 304.000 at step 5 is more than 1 nats above ln(vocab) = 5.545 (a blown-up update)"))
+        let quiet = box.results.appendingPathComponent("exp/quiet.h5").path
+        try Self.writeSyntheticRun(quiet, steps: 10, status: .finished, loss: { $0 == 5 ? log(256) + 0.99 : 3 })
+        #expect(RunStability(variant: "quiet", record: try RunRecord(path: quiet)).blowUpStep == nil)
     }
 
     /// Files without `/diagnostics` (the committed format-1 runs; format-2 files, as a run with

@@ -14,8 +14,12 @@ public func grouped(_ value: Int) -> String {
     return value < 0 ? "-" + out : out
 }
 
-/// `x` with exactly `digits` decimals ("%.Nf").
-public func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+/// `x` with exactly `digits` decimals ("%.Nf"); NaN as "nan" (never "-nan": a NaN's sign bit
+/// means nothing).
+public func fixed(_ x: Double, _ digits: Int) -> String { x.isNaN ? "nan" : String(format: "%.\(digits)f", x) }
+
+/// `x` in Swift's shortest round-tripping decimal ("3.25", "inf"); NaN as "nan", as in `fixed`.
+public func shortest(_ x: Double) -> String { x.isNaN ? "nan" : "\(x)" }
 
 /// A fraction as a percentage with one decimal: 0.1406 → "14.1%".
 public func percent(_ fraction: Double) -> String { fixed(100 * fraction, 1) + "%" }

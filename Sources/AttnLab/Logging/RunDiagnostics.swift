@@ -4,6 +4,8 @@
 /// The group belongs to run-file format 3; files without it (format 1 and 2, or runs with
 /// `log.diagnostics = false`) read as having no diagnostics.
 public struct RunDiagnostics: Sendable, Equatable {
+    /// Decoder layers, from the file's `layer` scale (also when no step was logged yet).
+    public var layers: Int
     /// Logged steps, increasing.
     public var steps: [Int]
     /// `[steps.count][layers]`: largest attention logit of each layer at each logged step.
@@ -13,8 +15,8 @@ public struct RunDiagnostics: Sendable, Equatable {
     /// Every spike the run recorded, by step (loss before gradient norm at the same step).
     public var spikes: [SpikeEvent]
 
-    public init(steps: [Int], maxAttentionLogit: [[Double]], latentRMS: [[Double]]?, spikes: [SpikeEvent]) {
-        self.steps = steps; self.maxAttentionLogit = maxAttentionLogit; self.latentRMS = latentRMS; self.spikes = spikes
+    public init(layers: Int, steps: [Int], maxAttentionLogit: [[Double]], latentRMS: [[Double]]?, spikes: [SpikeEvent]) {
+        self.layers = layers; self.steps = steps; self.maxAttentionLogit = maxAttentionLogit; self.latentRMS = latentRMS; self.spikes = spikes
     }
 
     public func spikes(_ kind: SpikeKind) -> [SpikeEvent] { spikes.filter { $0.kind == kind } }
@@ -161,7 +163,7 @@ extension RunReader {
         }
         // By step; at equal steps in `SpikeKind.allCases` order (stable sort).
         let ordered = spikes.enumerated().sorted { ($0.element.step, $0.offset) < ($1.element.step, $1.offset) }.map(\.element)
-        return RunDiagnostics(steps: steps, maxAttentionLogit: try rows(DiagnosticsLayout.maxAttentionLogit),
+        return RunDiagnostics(layers: layers, steps: steps, maxAttentionLogit: try rows(DiagnosticsLayout.maxAttentionLogit),
                               latentRMS: columns.contains(DiagnosticsLayout.latentRMS) ? try rows(DiagnosticsLayout.latentRMS) : nil,
                               spikes: ordered)
     }

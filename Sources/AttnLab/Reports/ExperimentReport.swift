@@ -13,6 +13,29 @@ public struct ReportRunRow: Sendable, Equatable, Codable {
     public var host: String
 }
 
+/// A seed of the paired comparison that has no pair: the variant's or the baseline's run with
+/// that seed is missing, diverged, unfinished or has no validation loss.
+public struct UnpairedSeed: Sendable, Equatable, Codable {
+    public var variant: String
+    public var seed: Int
+    /// "`mha` diverged at step 7; `mla` has no run with this seed".
+    public var reason: String
+
+    /// Every seed of `v` or `b` that the comparison of `v` with `b` cannot use, ascending.
+    static func all(_ v: ReportVariant, against b: ReportVariant) -> [UnpairedSeed] {
+        let seeds = Set(v.runs.map(\.seed)).union(b.runs.map(\.seed)).sorted()
+        return seeds.compactMap { seed in
+            let reasons = [v, b].compactMap { g -> String? in
+                let runs = g.runs.filter { $0.seed == seed }
+                guard !runs.isEmpty else { return "`\(g.name)` has no run with this seed" }
+                guard runs.allSatisfy({ $0.unusableReason != nil }) else { return nil }
+                return "`\(g.name)` " + runs.compactMap(\.unusableReason).joined(separator: ", ")
+            }
+            return reasons.isEmpty ? nil : UnpairedSeed(variant: v.name, seed: seed, reason: reasons.joined(separator: "; "))
+        }
+    }
+}
+
 /// A Table 1 formula filled in with one variant's widths, checked against the run file.
 public struct KVFormulaRow: Sendable, Equatable, Codable {
     public var variant: String
@@ -31,6 +54,7 @@ public struct SameLearningRateComparison: Sendable, Equatable, Codable {
     public var baseline: String?
     public var variants: [VariantStats]
     public var comparisons: [PairedComparison]
+    public var unpaired: [UnpairedSeed]
 
     public init(experiment: String, runs: [RunRecord]) {
         let report = ExperimentReport(experiment: experiment, variants: ReportVariant.group(runs, primary: experiment))
@@ -38,6 +62,7 @@ public struct SameLearningRateComparison: Sendable, Equatable, Codable {
         baseline = report.baseline
         variants = report.variants
         comparisons = report.comparisons
+        unpaired = report.unpaired
     }
 }
 
@@ -63,6 +88,8 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var baseline: String?
     public var variants: [VariantStats]
     public var comparisons: [PairedComparison]
+    /// Seeds of a variant or of the baseline that could not be paired, with the reason.
+    public var unpaired: [UnpairedSeed]
     public var kvFormulas: [KVFormulaRow]
     public var runs: [ReportRunRow]
     public var references: [ReferenceTable]
@@ -102,6 +129,7 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         comparisons = base.map { b in
             groups.filter { $0.name != b.name }.compactMap { Self.compare($0, against: b) }
         } ?? []
+        unpaired = base.map { b in groups.filter { $0.name != b.name }.flatMap { UnpairedSeed.all($0, against: b) } } ?? []
         kvFormulas = groups.map(Self.formulaRow)
         runs = groups.flatMap { g in
             g.runs.map { r in

@@ -15,7 +15,7 @@ public enum ReportMarkdown {
             "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` in the results folder, and nothing else",
             "- Runs started: \(r.firstStart) to \(r.lastStart)",
             "- Hosts: \(r.hosts.joined(separator: ", "))",
-            "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) threads)",
+            "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) thread\(r.blasThreads == [1] ? "" : "s"))",
         ]
         out += r.validation.map { "- Validation: " + $0 }
         out += [""]
@@ -74,7 +74,13 @@ public enum ReportMarkdown {
                 + "deviation over the variant's finished seeds (n seeds); train loss is the mean of the last logged "
                 + "values; median tokens/s is each run's median, averaged over seeds; median step ms = tokens per step "
                 + "(batch_size × seq_len × grad_accum) / median tokens/s; peaks are the largest logged values of any seed.", ""]
-            + table(header, header.indices.map { $0 >= 2 }, rows) + [""]
+            + table(header, header.indices.map { $0 >= 2 }, rows) + [""] + leftOutLines(r.variants)
+    }
+
+    /// The runs missing from the variants table's quality figures (diverged, unfinished), if any.
+    static func leftOutLines(_ variants: [VariantStats]) -> [String] {
+        let notes = variants.flatMap { v in v.leftOut.map { "`\(v.name)` \($0)" } }
+        return notes.isEmpty ? [] : ["Not in these figures: " + notes.joined(separator: "; ") + ".", ""]
     }
 
     static func comparisonSection(_ r: ExperimentReport, level: String = "##") -> [String] {
@@ -89,7 +95,8 @@ public enum ReportMarkdown {
         guard !others.isEmpty else { return lines + ["Only the MHA variant was run: nothing to compare.", ""] }
         let rows = others.map { v -> [String] in
             guard let c = r.comparisons.first(where: { $0.variant == v.name }) else {
-                return [v.name, "-", "0", "-", "no seed shared with `\(base)`", "-", "-"]
+                let reasons = r.unpaired.filter { $0.variant == v.name }.map { "seed \($0.seed): \($0.reason)" }
+                return [v.name, "-", "0", "-", reasons.isEmpty ? "no seed shared with `\(base)`" : reasons.joined(separator: "; "), "-", "-"]
             }
             let ci: String
             if let lo = c.ciLow, let hi = c.ciHigh { ci = "[\(signed(lo, 4)), \(signed(hi, 4))]" } else { ci = "n < 2: no interval" }
@@ -99,6 +106,11 @@ public enum ReportMarkdown {
         }
         lines += table(["variant", "seeds", "n", "mean Δ val loss", "95% CI", "t", "p"],
                        [false, false, true, true, true, true, true], rows)
+        let paired = Set(r.comparisons.map(\.variant))
+        let unpaired = r.unpaired.filter { paired.contains($0.variant) }
+        if !unpaired.isEmpty {
+            lines += ["", "Seeds left out of the pairing: " + unpaired.map { "`\($0.variant)` seed \($0.seed) (\($0.reason))" }.joined(separator: "; ") + "."]
+        }
         return lines + [""]
     }
 
@@ -130,6 +142,7 @@ public enum ReportMarkdown {
         secondary.tuning = nil
         secondary.variants = same.variants
         secondary.comparisons = same.comparisons
+        secondary.unpaired = same.unpaired
         secondary.baseline = same.baseline
         return ["## Secondary: the same variants at one shared learning rate (`\(same.experiment)`)", "",
                 "The runs of `\(same.experiment)` (every variant at its lr), for comparison with the tuned table above.", ""]

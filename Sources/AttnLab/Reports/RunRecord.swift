@@ -99,6 +99,16 @@ public struct RunRecord: Sendable {
         return "not running: killed, or stopped by a failed write, after step \(logged) (the file still says `running`); continue it with --resume from its last checkpoint, if it has one"
     }
 
+    /// Why the run has no final validation loss the statistics can use ("diverged at step 7",
+    /// "unfinished: running at step 12"), or nil when it is finished with one.
+    public var unusableReason: String? {
+        switch status {
+        case .finished: return finalValLoss == nil ? "finished without a validation loss" : nil
+        case .diverged: return "diverged at step \(step)"
+        case .running, .interrupted: return "unfinished: \(status.rawValue) at step \(trainSteps.last ?? step)"
+        }
+    }
+
     public var finalTrainLoss: Double? { trainLoss.last }
     /// The final validation loss: the whole-split final evaluation when the file has one, else
     /// (old-protocol files, unfinished runs) the last row of `/eval`.

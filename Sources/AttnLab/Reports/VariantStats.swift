@@ -28,6 +28,8 @@ public struct VariantStats: Sendable, Equatable, Codable {
     /// Largest value of the column over all steps of all seeds, in MiB.
     public var peakActivationMiB: Double?
     public var peakRSSMiB: Double?
+    /// The runs left out of the quality figures and why ("seed 1: diverged at step 7").
+    public var leftOut: [String]
 
     public init(_ v: ReportVariant, secondaryMetric: String?, mhaKV: Int?) {
         let runs = v.finished
@@ -52,5 +54,6 @@ public struct VariantStats: Sendable, Equatable, Codable {
         let mib = 1024.0 * 1024.0
         peakActivationMiB = runs.flatMap(\.activationBytes).max().map { $0 / mib }
         peakRSSMiB = runs.flatMap(\.peakRSSBytes).max().map { $0 / mib }
+        leftOut = v.runs.compactMap { r in r.unusableReason.map { "seed \(r.seed): \($0)" } }
     }
 }

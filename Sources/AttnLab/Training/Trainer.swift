@@ -166,7 +166,7 @@ public func trainRun(
             if !loss.isFinite || !gradNorm.isFinite {
                 try writer.log(TrainRecord(step: step, loss: loss, lr: lr, gradNorm: gradNorm, tokensPerSecond: 0, elapsed: elapsed()))
                 try recordDiagnostics()
-                if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(loss), gradient norm \(gradNorm)); curve kept in \(path)") }
+                if !quiet { progress.message("\(experiment)/\(run.name): diverged at step \(step) (loss \(shortest(loss)), gradient norm \(shortest(gradNorm))); curve kept in \(path)") }
                 return try finish(.diverged, step)
             }
             optimizer.update(lr: lr)
