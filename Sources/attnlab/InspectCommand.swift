@@ -21,7 +21,7 @@ struct InspectCommand: ParsableCommand {
         print("model:       \(s.attention), \(s.parameters) parameters, KV cache \(s.kvElementsPerToken) elements/token (\(s.kvElementsPerTokenPerLayer) per layer)")
         print("curves:      \(s.trainLoss.count) train steps, \(s.evalSteps.count) evaluations")
         if let l = s.finalTrainLoss { print("train loss:  \(fixed(l, 4)) (last step)") }
-        print("validation:  format \(s.formatVersion), \(s.validationProtocol.description)")
+        print("validation:  format \(s.formatVersion), \(s.validationProtocol.description(evalWindows: [s.config.eval.windows]))")
         if let f = s.finalEvaluation {
             print("final eval:  step \(f.step), whole validation split: \(f.windows) windows, \(f.tokens) tokens")
         } else if s.validationProtocol == .windows {
