@@ -239,6 +239,10 @@ import Testing
         let generated = [outcome.tuningExperimentPath, try #require(outcome.tunedExperimentPath), paths.markdown, paths.json, paths.plot]
         let first = try generated.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         #expect(String(decoding: first[4], as: UTF8.self).contains("class=\"mean\" data-variant=\"mla\""))
+        // The legend lists only the marks that occur: every tuning run finished, so no cross.
+        #expect(tuning.variants.allSatisfy { $0.fit.usable.count == $0.fit.points.count })
+        #expect(!String(decoding: first[4], as: UTF8.self).contains("× all runs left out"))
+        #expect(String(decoding: first[4], as: UTF8.self).contains("dashed ◇") == tuning.variants.contains { $0.fit.flag != nil })
 
         let tuned = try box.load("tt-tuned")
         for v in tuning.variants {

@@ -9,9 +9,8 @@ public enum TokenBudget {
         let budgets = Dictionary(grouping: runs) { [$0.config.train.steps, $0.tokensPerStep] }
         return budgets.keys.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }.map { key in
             let tokens = key[0] * key[1]
-            let perParameter = Set(budgets[key]!.map(\.parameters)).sorted().map { Double(tokens) / Double(max($0, 1)) }
-            let ratio = perParameter.count == 1 ? fixed(perParameter[0], 2)
-                : "\(fixed(perParameter.last!, 2)) to \(fixed(perParameter.first!, 2))"
+            let perParameter = Set(budgets[key]!.map(\.parameters)).sorted().map { fixed(Double(tokens) / Double(max($0, 1)), 2) }
+            let ratio = perParameter.first == perParameter.last ? perParameter[0] : "\(perParameter.last!) to \(perParameter.first!)"
             return "\(grouped(key[0])) steps × \(grouped(key[1])) tokens per step = \(grouped(tokens)) tokens "
                 + "(\(ratio) tokens per parameter)"
         }
