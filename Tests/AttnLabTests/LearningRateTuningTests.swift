@@ -22,20 +22,62 @@ import Testing
         #expect(abs(try #require(fit.predictedLoss(3.3e-3)) - 2) < 1e-9)
     }
 
-    @Test func aMinimumOutsideTheGridIsFlaggedAndTheBestGridPointTaken() throws {
-        let lrs = [1e-3, 2e-3, 4e-3, 8e-3]
-        let fit = LearningRateFit(points: Self.parabola(lrs, optimum: 5e-2))
+    @Test func aBestPointAtTheGridsEdgeIsFlaggedWithTheDirectionWhateverTheParabolaSays() throws {
+        // A minimum beyond the top of the grid: the best point is the highest lr.
+        let up = LearningRateFit(points: Self.parabola([1e-3, 2e-3, 4e-3, 8e-3], optimum: 5e-2))
+        #expect(up.flag == .bestAtUpperEdge && up.flag?.rawValue == "best at the grid's upper edge: widen the grid upward")
+        #expect(up.chosen == 8e-3)
+        #expect(abs(log(try #require(up.fittedOptimum)) - log(5e-2)) < 1e-6)
+        // And below the bottom.
+        let down = LearningRateFit(points: Self.parabola([1e-2, 2e-2, 4e-2, 8e-2], optimum: 1e-3))
+        #expect(down.flag == .bestAtLowerEdge && down.flag?.rawValue == "best at the grid's lower edge: widen the grid downward")
+        #expect(down.chosen == 1e-2)
+        // The trial's reproducers: tiny-tune's MHA (fitted optimum 0.027 inside the grid, but the
+        // lowest loss at its top), lr_min 2e-3 .. lr_max 5e-2 (losses still falling, parabola
+        // minimum below the best measured lr), and a grid entirely too low (concave).
+        let tiny = zip([1e-3, 3e-3, 1e-2, 3e-2], [3.95, 3.62, 3.4417, 3.4272]).map { LearningRatePoint(lr: $0, losses: [$1]) }
+        #expect(LearningRateFit(points: tiny).flag == .bestAtUpperEdge && LearningRateFit(points: tiny).chosen == 3e-2)
+        let falling = zip([2e-3, 5.85e-3, 1.71e-2, 5e-2], [4.15, 3.95, 3.6645, 3.4542]).map { LearningRatePoint(lr: $0, losses: [$1]) }
+        #expect(LearningRateFit(points: falling).flag == .bestAtUpperEdge && LearningRateFit(points: falling).chosen == 5e-2)
+        let low = zip([1e-4, 2e-4, 4e-4, 8e-4], [5.2, 5.0, 4.7, 4.2]).map { LearningRatePoint(lr: $0, losses: [$1]) }
+        #expect(LearningRateFit(points: low).flag == .bestAtUpperEdge && LearningRateFit(points: low).chosen == 8e-4)
+        // A best point at an edge with too few usable points says the direction too.
+        let few = LearningRateFit(points: [LearningRatePoint(lr: 1e-3, losses: [2.0]), LearningRatePoint(lr: 1e-2, losses: [2.5])])
+        #expect(few.flag == .bestAtLowerEdge && few.chosen == 1e-3)
+    }
+
+    @Test func aMinimumOutsideTheGridWithAnInteriorBestPointIsFlagged() throws {
+        // The top lr diverged: the best usable point (8e-3) is not the grid's edge, but the
+        // parabola through the usable points has its minimum beyond them.
+        var points = Self.parabola([1e-3, 2e-3, 4e-3, 8e-3], optimum: 5e-2)
+        points.append(LearningRatePoint(lr: 1.6e-2, losses: [], excluded: ["seed 0: diverged at step 4"]))
+        let fit = LearningRateFit(points: points)
         #expect(fit.flag == .optimumOutsideGrid)
         #expect(fit.chosen == 8e-3)
-        #expect(abs(log(try #require(fit.fittedOptimum)) - log(5e-2)) < 1e-6)
     }
 
     @Test func aConcaveFitIsFlagged() {
-        let fit = LearningRateFit(points: Self.parabola([1e-3, 3e-3, 1e-2, 3e-2], optimum: 5e-3, k: -0.2))
+        var points = Self.parabola([1e-3, 3e-3, 1e-2, 3e-2], optimum: 5e-3, k: -0.2)
+        points.append(LearningRatePoint(lr: 0.1, losses: [], excluded: ["seed 0: diverged at step 2"]))
+        let fit = LearningRateFit(points: points)
         #expect(fit.flag == .concave)
         #expect(fit.fittedOptimum == nil)
-        // The lowest loss of a downward parabola is at an end of the grid.
+        // The lowest loss of a downward parabola is at an end of the usable points.
         #expect(fit.chosen == 3e-2)
+        #expect(fit.predictedLoss(0.1) != nil, "the parabola exists; the report leaves its column empty for left-out points")
+    }
+
+    @Test func aParabolaThatMissesTheBestPointIsFlagged() throws {
+        // A smooth bowl with one interior point well below it: R² stays high, the minimum is
+        // inside the grid, but the parabola passes far above the best point.
+        var points = Self.parabola([1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2, 3.2e-2], optimum: 5e-3, k: 0.3)
+        points[3].losses = [points[3].losses[0] - 0.15]
+        let fit = LearningRateFit(points: points)
+        #expect(try #require(fit.rSquared) >= LearningRateFit.minimumRSquared)
+        let best = try #require(fit.bestGridPoint)
+        #expect(best.lr == 8e-3)
+        #expect(abs(try #require(fit.predictedLoss(best.lr)) - best.meanLoss!) > LearningRateFit.bestPointTolerance)
+        #expect(fit.flag == .missesBestPoint && fit.chosen == 8e-3)
     }
 
     @Test func aPoorFitIsFlagged() throws {
@@ -84,13 +126,14 @@ import Testing
         #expect(abs(try #require(slope.perThousandSteps) + 0.6) < 0.02)
         #expect(slope.method == "t over 2 seeds")
         #expect(slope.verdict == "still moving" || slope.verdict == "flat within noise")
-        // With one seed the regression's own interval is used and a clean trend is "still moving".
+        // With one seed the regression's own interval is shown, but it treats autocorrelated
+        // points as independent: no verdict, even for a clean trend.
         let one = GapSlope(curve: "training", steps: steps, curves: [curves[0]])
-        #expect(one.verdict == "still moving" && one.method.hasPrefix("regression on one seed"))
+        #expect(one.verdict == GapSlope.oneSeedVerdict && one.method.hasPrefix("regression on one seed"))
         let (low, high) = (try #require(one.ciLow), try #require(one.ciHigh))
         #expect(low < -0.5 + 0.02 && high > -0.5 - 0.02)
-        // A flat noisy gap is flat within noise.
-        let flat = GapSlope(curve: "training", steps: steps, curves: [steps.map { 0.1 + 0.01 * sin(Double($0) * 1.7) }])
+        // A flat noisy gap over two seeds is flat within noise.
+        let flat = GapSlope(curve: "training", steps: steps, curves: [1.7, 2.3].map { f in steps.map { 0.1 + 0.01 * sin(Double($0) * f) } })
         #expect(flat.verdict == "flat within noise")
         // Eval every 100 of 400 steps: two points in the last quarter, no slope invented.
         let sparse = GapSlope(curve: "validation", steps: [100, 200, 300, 400], curves: [[0.3, 0.2, 0.15, 0.1]])
@@ -108,7 +151,7 @@ import Testing
         #expect(plain.tuning == nil)
         let tuning = try #require(spaced.tuning)
         #expect(tuning.learningRates == [0.001, 0.00316, 0.01, 0.0316, 0.1])
-        #expect(tuning.steps == 10 && tuning.seeds == [1])
+        #expect(tuning.steps == 10 && tuning.seeds == TuningSettings.defaultSeeds && TuningSettings.defaultSeeds == [0])
         // The table is experiment-level: every run's resolved config is the same without it.
         #expect(plain.runs.map(\.config) == spaced.runs.map(\.config))
         #expect(plain.runs.map(\.variant) == ["mha", "mha", "mla", "mla"])
@@ -196,6 +239,10 @@ import Testing
         let generated = [outcome.tuningExperimentPath, try #require(outcome.tunedExperimentPath), paths.markdown, paths.json, paths.plot]
         let first = try generated.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
         #expect(String(decoding: first[4], as: UTF8.self).contains("class=\"mean\" data-variant=\"mla\""))
+        // The legend lists only the marks that occur: every tuning run finished, so no cross.
+        #expect(tuning.variants.allSatisfy { $0.fit.usable.count == $0.fit.points.count })
+        #expect(!String(decoding: first[4], as: UTF8.self).contains("× all runs left out"))
+        #expect(String(decoding: first[4], as: UTF8.self).contains("dashed ◇") == tuning.variants.contains { $0.fit.flag != nil })
 
         let tuned = try box.load("tt-tuned")
         for v in tuning.variants {
@@ -216,6 +263,25 @@ import Testing
         #expect(markdown.contains("## Learning-rate tuning (`tt-tune`)") && markdown.contains("](tt-tuned-lr.svg)"))
         #expect(markdown.contains("## Gap to MHA (`mha`) over training") && markdown.contains("](tt-tuned-gap.svg)"))
         #expect(!markdown.contains("## Secondary"), "no results/tt/ yet")
+        #expect(markdown.contains("the same variants at one shared lr: not available, run `attnlab sweep tt` for them."))
+        #expect(markdown.contains("- Read from: 4 run files (4 finished), `tt-tuned/*.h5` in the results folder; "
+                                  + "the tuning section from `tt-tune/*.h5`; nothing else"))
+        #expect(markdown.contains("- Token budget: 16 steps × "), "the headline runs' budget")
+        #expect(markdown.contains("tt at each variant's tuned lr (generated by attnlab tune)"))
+        // The next steps printed by tune repeat the folder options it was given.
+        #expect(lines.contains { $0.contains("`attnlab sweep tt-tuned --experiments \(box.experiments.path) --results \(box.results.path)`") })
+        // The tuning grid's own report is the tuning report: `report` refuses to overwrite it.
+        let refused = try #require(throws: ExperimentError.self) { try writeExperimentReport(experiment: "tt-tune", resultsDirectory: box.results) }
+        #expect(refused.description.contains("attnlab tune tt") && refused.description.contains("attnlab report tt-tuned"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: paths.markdown)) == first[2], "the tuning report is untouched")
+        // Generated experiments are not tuned again (they inherit [tune] through base).
+        let generatedRefused = try #require(throws: ExperimentError.self) {
+            var t = options
+            t.experiment = "tt-tuned"
+            _ = try runLearningRateTuning(t) { _ in }
+        }
+        #expect(generatedRefused.description.contains("tt-tuned.toml: expected an experiment of your own"))
+        #expect(!FileManager.default.fileExists(atPath: box.experiments.appendingPathComponent("tt-tuned-tune.toml").path))
         let gapPlot = try String(contentsOfFile: try #require(report.gapPlot), encoding: .utf8)
         #expect(gapPlot.contains("class=\"val-gap\" data-variant=\"mla\"") && gapPlot.contains("class=\"gap-band\""))
         #expect(FileManager.default.fileExists(atPath: try #require(report.learningRatePlot)))
@@ -228,6 +294,45 @@ import Testing
                               encoding: .utf8)
         #expect(full.contains("## Secondary: the same variants at one shared learning rate (`tt`)"))
         #expect(full.contains("| mha | mha | 0.01 |"), "the secondary table shows the shared lr")
+
+        // A file left from another grid is not fitted, and is named; `report --experiments` ignores it too.
+        let tuneFolder = box.results.appendingPathComponent("tt-tune")
+        try FileManager.default.copyItem(at: tuneFolder.appendingPathComponent("mha-lr0.003-seed0.h5"),
+                                         to: tuneFolder.appendingPathComponent("mha-lr0.001-seed0.h5"))
+        let withLeftover = try runLearningRateTuning(options) { _ in }
+        #expect(withLeftover.tuning?.variants.allSatisfy { $0.fit.points.count == 3 } == true)
+        #expect(withLeftover.tuning == tuning)
+        let tuningMarkdown = try String(contentsOfFile: paths.markdown, encoding: .utf8)
+        #expect(tuningMarkdown.contains("- Ignored: 1 run file in `tt-tune/` that the current `[tune]` grid does not define: `mha-lr0.001-seed0.h5`"))
+        let tunedReport = try String(contentsOfFile: try writeExperimentReport(experiment: "tt-tuned", resultsDirectory: box.results,
+                                                                               experimentsDirectory: box.experiments).markdown, encoding: .utf8)
+        #expect(tunedReport.contains("- Ignored: 1 run file that the experiments do not define (left from an earlier grid): `tt-tune/mha-lr0.001-seed0.h5`"))
+        #expect(tunedReport.contains("| mha | 0.003 – 0.03 (3) |"))
+        try FileManager.default.removeItem(at: tuneFolder.appendingPathComponent("mha-lr0.001-seed0.h5"))
+
+        // A tuning budget the experiment cannot run is refused before any file is written, naming
+        // the user's file and tune.steps.
+        try box.file("short", "base = \"tt\"\n[schedule]\nwarmup_steps = 5\n[tune]\nsteps = 2")
+        var short = options
+        short.experiment = "short"
+        let invalid = try #require(throws: ExperimentError.self) { _ = try runLearningRateTuning(short) { _ in } }
+        #expect(invalid.description.hasPrefix("\(box.experiments.appendingPathComponent("short.toml").path): tune.steps = 2: "))
+        #expect(invalid.description.contains("schedule.warmup_steps"))
+        #expect(!FileManager.default.fileExists(atPath: box.experiments.appendingPathComponent("short-tune.toml").path))
+
+        // After a change of tune.steps, --force still writes nothing while the old runs are in
+        // the way, and says which folder to clear.
+        let ttText = try String(contentsOf: box.experiments.appendingPathComponent("tt.toml"), encoding: .utf8)
+        try ttText.replacingOccurrences(of: "steps = 12", with: "steps = 10").write(to: box.experiments.appendingPathComponent("tt.toml"),
+                                                                                     atomically: true, encoding: .utf8)
+        var forcedSteps = options
+        forcedSteps.force = true
+        let obsolete = try #require(throws: ExperimentError.self) { _ = try runLearningRateTuning(forcedSteps) { _ in } }
+        #expect(obsolete.description.contains("was written by a different configuration"))
+        #expect(obsolete.description.contains("nothing was written or trained") && obsolete.description.contains("tune.steps")
+                && obsolete.description.contains(tuneFolder.path))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: outcome.tuningExperimentPath)) == first[0], "tt-tune.toml untouched")
+        try ttText.write(to: box.experiments.appendingPathComponent("tt.toml"), atomically: true, encoding: .utf8)
 
         try "# edited\n".write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
         #expect(throws: ExperimentError.self) { try runLearningRateTuning(options) { _ in } }

@@ -135,6 +135,11 @@ import Testing
         #expect(old.formatVersion == 2 && old.validationProtocol == .batches && old.finalEvaluation == nil)
         #expect(old.finalValLoss == old.eval["loss"]?.last && old.config.eval.windows == ExperimentConfig().eval.windows)
         #expect(ValidationProtocol.batches.description.contains("old protocol"))
+        // Format 3's line gives the periodic window count from the run's config.
+        let fresh = ReportMarkdown.render(ExperimentReport(experiment: "v", variants: ReportVariant.group([record])), lossPlot: "l.svg", paretoPlot: "p.svg")
+        #expect(fresh.contains("periodic evaluations on eval.windows of them (eval.windows = 8): 1 run file"))
+        #expect(summaryMarkdown([record], title: "v").contains("(eval.windows = 8): \(record.run)."))
+        #expect(ValidationProtocol.windows.description(evalWindows: [0]).hasSuffix("(eval.windows = 0: all)"))
         let report = ReportMarkdown.render(ExperimentReport(experiment: "v", variants: ReportVariant.group([old])), lossPlot: "l.svg", paretoPlot: "p.svg")
         #expect(report.contains("- Validation: old protocol (eval.batches x batch_size windows at stride seq_len+1; MQAR: every example, a Float mean per batch of batch_size): 1 run file"))
         // A resume would mix the two protocols: refused.

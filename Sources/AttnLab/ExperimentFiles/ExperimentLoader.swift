@@ -55,6 +55,13 @@ public func loadExperiment(name: String, directory: URL, overrides: [String] = [
     try ExperimentLoader(directory: directory).load(name: name, overrides: overrides)
 }
 
+/// Loads the experiment `name` whose text is `text` (not yet written) as if it were
+/// `directory/<name>.toml`; its bases come from `directory`. For checking a generated experiment
+/// before writing it. Throws `ExperimentError` like `loadExperiment`.
+public func loadExperiment(name: String, text: String, directory: URL) throws -> Experiment {
+    try ExperimentLoader(directory: directory, pending: [name: text]).load(name: name)
+}
+
 /// Every `*.toml` in `directory` by name, sorted, with its description.
 public func listExperiments(directory: URL) throws -> [ExperimentSummary] {
     let loader = ExperimentLoader(directory: directory)
@@ -69,6 +76,8 @@ public func listExperiments(directory: URL) throws -> [ExperimentSummary] {
 
 struct ExperimentLoader {
     let directory: URL
+    /// Experiment texts by name that take the place of (or add to) the directory's files.
+    var pending: [String: String] = [:]
     let fields = ExperimentSchema.fields
 
     /// Paths under the current directory are shown relative to it, as the user typed them.
@@ -84,7 +93,7 @@ struct ExperimentLoader {
                 "\(Self.display(directory)): no such experiments directory "
                     + "(choose one with --experiments DIR or ATTNLAB_EXPERIMENTS)")
         }
-        return entries.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
+        return Set(entries.filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) } + pending.keys).sorted()
     }
 
     func load(name requested: String, overrides: [String] = []) throws -> Experiment {
@@ -157,9 +166,13 @@ struct ExperimentLoader {
     private func readFile(_ url: URL) throws -> (ExperimentLayer, (name: String, referencedAt: ExperimentOrigin)?) {
         let source = Self.display(url)
         let text: String
-        if let problem = RegularFile.problem(url.path) { throw ExperimentError("\(source): cannot be read: \(problem)") }
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw ExperimentError("\(source): cannot be read: \(error.localizedDescription)")
+        if let pendingText = pending[url.deletingPathExtension().lastPathComponent] {
+            text = pendingText
+        } else {
+            if let problem = RegularFile.problem(url.path) { throw ExperimentError("\(source): cannot be read: \(problem)") }
+            do { text = try String(contentsOf: url, encoding: .utf8) } catch {
+                throw ExperimentError("\(source): cannot be read: \(error.localizedDescription)")
+            }
         }
         var layer = ExperimentParsing.leaves(try ExperimentParsing.parseDocument(text, source: source), source: source)
         var base: (String, ExperimentOrigin)?

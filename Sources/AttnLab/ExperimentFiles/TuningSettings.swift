@@ -6,7 +6,7 @@ import Foundation
 ///
 /// Keys (experiments/README.md): `lr` (an explicit grid) or `lr_min`, `lr_max`, `points` (a
 /// log-spaced grid, each value rounded to three significant digits); `steps` (the tuning budget,
-/// default: each variant's `train.steps`); `seeds` (default `[1]`).
+/// default: each variant's `train.steps`); `seeds` (default `defaultSeeds`).
 public struct TuningSettings: Sendable, Equatable {
     /// The learning-rate grid, ascending, distinct, at least `minimumPoints` values.
     public let learningRates: [Double]
@@ -15,6 +15,9 @@ public struct TuningSettings: Sendable, Equatable {
     /// `train.seed` values of the tuning runs, ascending and distinct.
     public let seeds: [Int]
 
+    /// `[0]`: a seed that neither the default `train.seed` (1) nor seed grids starting at 1 use, so
+    /// the lr is not chosen on the very runs (same initialisation and batches) the headline compares.
+    public static let defaultSeeds = [0]
     /// A parabola needs three points.
     public static let minimumPoints = 3
     static let maximumPoints = 64
@@ -107,7 +110,7 @@ public struct TuningSettings: Sendable, Equatable {
         }
         var steps: Int?
         if case .int(let s)? = number("steps", .int(min: 1, max: ExperimentSchema.stepLimit)) { steps = s }
-        var seeds = [1]
+        var seeds = defaultSeeds
         if let values = array("seeds", of: .int(min: 0, max: Int.max), what: "seeds (integers >= 0)") {
             let s = values.compactMap { v -> Int? in if case .int(let i) = v { return i } else { return nil } }
             if Set(s).count != s.count {

@@ -132,6 +132,14 @@ public enum ValidationProtocol: String, Sendable, CaseIterable {
         case .windows: return "whole validation split (windows of seq_len+1 tokens at stride seq_len; MQAR: every example), periodic evaluations on eval.windows of them"
         }
     }
+
+    /// `description` with the runs' `eval.windows` values filled in for format 3 ("... on
+    /// eval.windows of them (eval.windows = 16)"; 0 means every window).
+    public func description(evalWindows: [Int]) -> String {
+        let values = Set(evalWindows).sorted()
+        guard self == .windows, !values.isEmpty else { return description }
+        return description + " (eval.windows = " + values.map { $0 == 0 ? "0: all" : String($0) }.joined(separator: ", ") + ")"
+    }
 }
 
 /// Names of the run file's objects; the layout is documented in results/README.md.

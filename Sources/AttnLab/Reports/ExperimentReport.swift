@@ -79,6 +79,13 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     public var hosts: [String]
     public var blasCores: [String]
     public var blasThreads: [Int]
+    /// The experiments whose runs `--include` added as extra variants.
+    public var including: [String]
+    /// The training token budget (`TokenBudget.lines`) of the report's runs.
+    public var tokenBudget: [String]
+    /// Run files (`folder/file.h5`) in the folders read that their experiment does not define
+    /// (left from an earlier grid); not in any table.
+    public var ignored: [String] = []
     /// How the runs' validation losses were measured: one line per `ValidationProtocol` used,
     /// with its run count ("old protocol (...): 27 run files").
     public var validation: [String]
@@ -116,9 +123,11 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         hosts = Array(Set(all.map(\.host))).sorted()
         blasCores = Array(Set(all.map(\.blasCore))).sorted()
         blasThreads = Array(Set(all.map(\.blasThreads))).sorted()
+        self.including = including
+        tokenBudget = TokenBudget.lines(all)
         validation = ValidationProtocol.allCases.compactMap { p in
-            let n = all.filter { $0.validationProtocol == p }.count
-            return n > 0 ? "\(p.description): \(n) run file\(n == 1 ? "" : "s")" : nil
+            let these = all.filter { $0.validationProtocol == p }, n = these.count
+            return n > 0 ? "\(p.description(evalWindows: these.map(\.config.eval.windows))): \(n) run file\(n == 1 ? "" : "s")" : nil
         }
         let metrics = Set(all.flatMap(\.eval.keys)).subtracting(["loss"]).sorted()
         secondaryMetric = metrics.first

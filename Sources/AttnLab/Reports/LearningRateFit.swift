@@ -27,18 +27,30 @@ public enum LearningRateFitFlag: String, Sendable, Equatable, Codable {
     case poorFit = "poor fit"
     /// The parabola's minimum lies outside the grid: widen the grid towards it.
     case optimumOutsideGrid = "optimum outside the grid"
+    /// The best usable point is the grid's lowest lr: the optimum is not bracketed.
+    case bestAtLowerEdge = "best at the grid's lower edge: widen the grid downward"
+    /// The best usable point is the grid's highest lr: the optimum is not bracketed.
+    case bestAtUpperEdge = "best at the grid's upper edge: widen the grid upward"
+    /// The parabola's loss at the best grid point differs from its mean loss by more than
+    /// `LearningRateFit.bestPointTolerance`: the parabola does not describe the minimum.
+    case missesBestPoint = "parabola misses the best point"
 }
 
 /// The learning-rate fit of one variant: a least-squares parabola of the final validation loss in
 /// x = ln(lr), over the grid's learning rates (one point per lr: the mean over its tuning seeds;
 /// runs that diverged or ended with a non-finite loss are left out and listed). The chosen lr is
-/// the parabola's minimum exp(x*) with x* = −b / 2a when the parabola opens upwards (a > 0), fits
-/// (R² ≥ `minimumRSquared`) and has x* inside the grid's range; otherwise it is the grid point
-/// with the lowest mean loss, and `flag` says why. With exactly three points the parabola
+/// the parabola's minimum exp(x*) with x* = −b / 2a when the best usable point is not at either end
+/// of the grid (else the optimum is not bracketed, whatever the parabola says), the parabola opens
+/// upwards (a > 0), fits (R² ≥ `minimumRSquared`), has x* inside the grid's range and passes within
+/// `bestPointTolerance` of the best point's mean loss; otherwise it is the grid point with the
+/// lowest mean loss, and `flag` says why (checked in that order). With exactly three points the parabola
 /// interpolates them and R² is 1 by construction: the fit check needs four or more.
 public struct LearningRateFit: Sendable, Equatable, Codable {
     /// The R² below which a fit counts as poor.
     public static let minimumRSquared = 0.8
+    /// The largest |parabola − mean loss| at the best grid point (nats per token) for which the
+    /// fitted optimum is taken.
+    public static let bestPointTolerance = 0.02
 
     /// Every grid point, ascending in lr, including those whose runs were all left out.
     public var points: [LearningRatePoint]
@@ -75,9 +87,11 @@ public struct LearningRateFit: Sendable, Equatable, Codable {
         self.points = points.sorted { $0.lr < $1.lr }
         let use = usable
         let best = bestGridPoint?.lr
+        chosen = best
+        let edge: LearningRateFitFlag? = best == nil || self.points.count < 2 ? nil
+            : best == self.points.first!.lr ? .bestAtLowerEdge : best == self.points.last!.lr ? .bestAtUpperEdge : nil
         guard use.count >= 3 else {
-            chosen = best
-            flag = .tooFewPoints
+            flag = edge ?? .tooFewPoints
             return
         }
         let xs = use.map { Foundation.log($0.lr) }, ys = use.map { $0.meanLoss! }
@@ -88,8 +102,7 @@ public struct LearningRateFit: Sendable, Equatable, Codable {
         func weighted(_ k: Int) -> Double { zip(us, ys).reduce(0) { $0 + Foundation.pow($1.0, Double(k)) * $1.1 } }
         let m = [[moment(0), moment(1), moment(2)], [moment(1), moment(2), moment(3)], [moment(2), moment(3), moment(4)]]
         guard let solution = Self.solve3(m, [weighted(0), weighted(1), weighted(2)]) else {
-            chosen = best
-            flag = .tooFewPoints
+            flag = edge ?? .tooFewPoints
             return
         }
         let (c, b, a) = (solution[0], solution[1], solution[2])
@@ -103,18 +116,19 @@ public struct LearningRateFit: Sendable, Equatable, Codable {
         let r2 = ssTot > 0 ? 1 - ssRes / ssTot : 1
         rSquared = r2
         guard a > 0 else {
-            chosen = best
-            flag = .concave
+            flag = edge ?? .concave
             return
         }
         let uStar = -b / (2 * a)
         fittedOptimum = Foundation.exp(center + uStar)
-        if r2 < Self.minimumRSquared {
-            chosen = best
+        if let edge {
+            flag = edge
+        } else if r2 < Self.minimumRSquared {
             flag = .poorFit
         } else if uStar < us.min()! || uStar > us.max()! {
-            chosen = best
             flag = .optimumOutsideGrid
+        } else if let bestPoint = bestGridPoint, abs(predictedLoss(bestPoint.lr)! - bestPoint.meanLoss!) > Self.bestPointTolerance {
+            flag = .missesBestPoint
         } else {
             chosen = fittedOptimum
         }

@@ -65,7 +65,10 @@ public enum LearningRatePlot {
             row += 20
         }
         row += 10
-        for text in ["◇ chosen lr (fitted optimum)", "dashed ◇: best grid point (flagged)", "× all runs left out"] {
+        let flagged = fits.contains { $0.fit.flag != nil }, leftOut = fits.contains { $0.fit.points.contains { $0.meanLoss == nil } }
+        let legend = ["◇ chosen lr (fitted optimum)"] + (flagged ? ["dashed ◇: best grid point (flagged)"] : [])
+            + (leftOut ? ["× all runs left out"] : [])
+        for text in legend {
             svg.text(text, x: x, y: row, size: 11)
             row += 18
         }

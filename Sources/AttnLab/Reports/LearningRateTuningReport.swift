@@ -68,10 +68,18 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
                      "Each variant was trained at every learning rate of the grid (runs in `\(experiment)/`). "
                      + "One point per lr: the mean final validation loss over its tuning seeds; runs that diverged, "
                      + "did not finish or ended without a finite loss are left out and listed. A least-squares "
-                     + "parabola in ln(lr) is fitted to the points; the chosen lr is its minimum exp(−b/2a) when it "
-                     + "opens upwards (a > 0), fits (R² ≥ \(trimmedDecimal(LearningRateFit.minimumRSquared))) and "
-                     + "its minimum lies inside the grid; otherwise it is the grid point with the lowest loss, flagged "
+                     + "parabola in ln(lr) is fitted to the points; the chosen lr is its minimum exp(−b/2a) when the "
+                     + "lowest loss is not at either end of the grid (else the optimum is not bracketed: widen the grid "
+                     + "that way), the parabola opens upwards (a > 0), fits (R² ≥ \(trimmedDecimal(LearningRateFit.minimumRSquared))), "
+                     + "its minimum lies inside the grid and it passes within \(trimmedDecimal(LearningRateFit.bestPointTolerance)) nats "
+                     + "of the best point's loss; otherwise it is the grid point with the lowest loss, flagged "
                      + "with the reason. With three points the parabola interpolates them (R² = 1 by construction).", "",
+                     "The lr is chosen on the validation split the tuned experiment's headline table then compares on: "
+                     + "a mild selection bias in favour of every tuned variant. Tuning seeds that the headline runs do not "
+                     + "use keep the two sets of runs apart (the default tuning seeds are "
+                     + "\(ExperimentValue.array(TuningSettings.defaultSeeds.map { .int($0) }).literal), which the default "
+                     + "train.seed 1 and seed grids starting at 1 do not use). These tuning seeds: "
+                     + "\(Set(variants.flatMap(\.seeds)).sorted().map(String.init).joined(separator: ", ")).", "",
                      "![Final validation loss vs learning rate](\(plot))", ""]
         let rows = variants.map { v -> [String] in
             let f = v.fit
@@ -87,7 +95,7 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
         let pointRows = variants.flatMap { v in
             v.fit.points.map { p -> [String] in
                 [v.variant, Self.format(p.lr), p.meanLoss.map { fixed($0, 4) } ?? "-", String(p.losses.count),
-                 v.fit.predictedLoss(p.lr).map { fixed($0, 4) } ?? "-",
+                 p.meanLoss == nil ? "-" : v.fit.predictedLoss(p.lr).map { fixed($0, 4) } ?? "-",
                  p.excluded.isEmpty ? "" : p.excluded.joined(separator: "; ")]
             }
         }

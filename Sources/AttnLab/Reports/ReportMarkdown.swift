@@ -12,12 +12,21 @@ public enum ReportMarkdown {
         out += [
             "- Regenerate this report: `\(r.regenerateCommand)`",
             "- Reproduce the runs (same configs, one thread per job on 2 cores): `\(r.producedBy)`",
-            "- Read from: \(r.runs.count) run files (\(finished) finished), `\(r.experiment)/*.h5` in the results folder, and nothing else",
-            "- Runs started: \(r.firstStart) to \(r.lastStart)",
+            "- Read from: \(r.runs.count) run files (\(finished) finished), "
+                + ([r.experiment] + r.including).map { "`\($0)/*.h5`" }.joined(separator: ", ") + " in the results folder"
+                + (r.tuning.map { t in "; the tuning section from `\(t.experiment)/*.h5`" } ?? "")
+                + (r.sameLearningRate.map { s in "; the secondary table from `\(s.experiment)/*.h5`" } ?? "")
+                + "; nothing else",
+        ] + (r.ignored.isEmpty ? [] : [
+            "- Ignored: \(r.ignored.count) run file\(r.ignored.count == 1 ? "" : "s") that the experiments do not define "
+                + "(left from an earlier grid): " + r.ignored.map { "`\($0)`" }.joined(separator: ", "),
+        ]) + [
+            "- Runs started: \(r.firstStart) to \(r.lastStart)" + (r.tuning == nil && r.sameLearningRate == nil ? "" : " (the headline runs)"),
             "- Hosts: \(r.hosts.joined(separator: ", "))",
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) thread\(r.blasThreads == [1] ? "" : "s"))",
         ]
         out += r.validation.map { "- Validation: " + $0 }
+        out += r.tokenBudget.map { "- Token budget: " + $0 }
         out += [""]
         out += variantsSection(r) + comparisonSection(r) + gapSection(r, plot: gapPlot)
         if let tuning = r.tuning, let learningRatePlot { out += tuning.markdown(plot: learningRatePlot) }
@@ -67,7 +76,10 @@ public enum ReportMarkdown {
         }
         let tuned = r.tuning.map { t in
             ["Tuned vs tuned: every variant trained at the learning rate its own tuning chose (`\(t.experiment)`, "
-             + "section Learning-rate tuning below); the same variants at one shared lr are the secondary table further down.", ""]
+             + "section Learning-rate tuning below); "
+             + (r.sameLearningRate == nil
+                ? "the same variants at one shared lr: not available, run `attnlab sweep \(tunedExperimentSource(r.experiment) ?? r.experiment)` for them."
+                : "the same variants at one shared lr are the secondary table further down."), ""]
         } ?? []
         return [title, ""] + tuned + [
                 "Runs that differ only in `train.seed` form a variant. Quality figures are mean ± sample standard "
@@ -121,8 +133,11 @@ public enum ReportMarkdown {
                      + "same batches). Plot: validation gap, mean over seeds with a 95% t band, and the training gap "
                      + "smoothed by a centred moving average. Slope: least-squares slope of the gap over the last quarter "
                      + "of training (steps ≥ ¾ of the last), in nats per token per 1000 steps, per seed, then mean with a "
-                     + "95% t interval over seeds (one seed: the regression's own interval); \"still moving\" when the "
-                     + "interval excludes 0. A slope needs \(GapSlope.minimumPoints) points per seed in the window.", ""]
+                     + "95% t interval over seeds; \"still moving\" when the interval excludes 0. With one seed the "
+                     + "regression's own interval is shown but treats the autocorrelated points of one curve as independent "
+                     + "(too narrow), so no verdict is given. The window is the \"last quarter\" column: for short runs a "
+                     + "slope per 1000 steps extrapolates far beyond it. A slope needs \(GapSlope.minimumPoints) points "
+                     + "per seed in the window.", ""]
         if let plot { lines += ["![Gap over training](\(plot))", ""] }
         func slope(_ s: GapSlope) -> String {
             guard let m = s.perThousandSteps, let lo = s.ciLow, let hi = s.ciHigh else { return s.verdict }

@@ -19,7 +19,7 @@ public enum RunInspection {
             "curves:      \(s.trainLoss.count) train steps, \(s.evalSteps.count) evaluations",
         ]
         if let l = s.finalTrainLoss { lines.append("train loss:  \(fixed(l, 4)) (last step)") }
-        lines.append("validation:  format \(s.formatVersion), \(s.validationProtocol.description)")
+        lines.append("validation:  format \(s.formatVersion), \(s.validationProtocol.description(evalWindows: [s.config.eval.windows]))")
         lines += evaluationLines(s)
         if let t = s.medianTokensPerSecond { lines.append("throughput:  \(fixed(t, 0)) tokens/s (median step)") }
         if let c = try r.checkpoint() { lines.append("checkpoint:  step \(c.state.step)") } else { lines.append("checkpoint:  none") }

@@ -4,7 +4,8 @@ import Foundation
 /// quarter of training (steps ≥ ¾ of the last step), in nats per token per 1000 steps, with a 95%
 /// interval. With two or more seeds each seed's gap gets its own least-squares slope and the
 /// interval is Student t over the seeds' slopes; with one seed it is the regression's own interval
-/// (t with k − 2 degrees of freedom, k points), which assumes independent residuals.
+/// (t with k − 2 degrees of freedom, k points), which assumes independent residuals: consecutive
+/// points of one curve are autocorrelated, so that interval is too narrow and one seed gets no verdict.
 public struct GapSlope: Sendable, Equatable, Codable {
     /// `validation` (the `/eval` curve) or `training` (the `/train` curve, every step).
     public var curve: String
@@ -19,12 +20,14 @@ public struct GapSlope: Sendable, Equatable, Codable {
     public var ciHigh: Double?
     /// How the interval was formed, e.g. `t over 3 seeds`.
     public var method: String
-    /// `still moving` (the interval excludes 0), `flat within noise`, or why there is no slope.
+    /// `still moving` (the interval excludes 0), `flat within noise`, `oneSeedVerdict`, or why there is no slope.
     public var verdict: String
 
     /// Points per seed below which no slope is given: two points make a line but leave nothing to
     /// judge it by.
     public static let minimumPoints = 3
+    /// The verdict with one seed: its interval treats autocorrelated points as independent.
+    public static let oneSeedVerdict = "no verdict from one seed (interval too narrow: autocorrelated points)"
 
     /// `curves` holds one gap curve per seed, all at the same steps (ascending).
     init(curve: String, steps: [Int], curves: [[Double]]) {
@@ -60,6 +63,8 @@ public struct GapSlope: Sendable, Equatable, Codable {
             ciLow = line.slope - half
             ciHigh = line.slope + half
             method = "regression on one seed (\(line.n) points)"
+            verdict = Self.oneSeedVerdict
+            return
         }
         verdict = (ciLow! > 0 || ciHigh! < 0) ? "still moving" : "flat within noise"
     }
