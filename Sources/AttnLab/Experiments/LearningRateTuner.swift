@@ -117,7 +117,7 @@ public func runLearningRateTuning(_ options: TuneOptions, out: (String) -> Void)
     out("tuning report: \(paths.markdown)")
     out("tuning plot:   \(paths.plot)")
     out("tuned experiment: \(tunedPath); train it with `attnlab sweep \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`, "
-        + "then `attnlab report \(experiment.tunedExperimentName)\(folders.results)`")
+        + "then `attnlab report \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`")
     return outcome
 }
 
