@@ -79,9 +79,14 @@ public final class Graph<T: Scalar> {
         tape.removeAll(keepingCapacity: true)
     }
 
-    /// Drops the tape and returns every pooled buffer for reuse by the next step.
+    /// Drops the tape and keeps the buffers this step used for reuse by the next step; buffers
+    /// the step did not ask for are released. A training step asks for the same sizes every
+    /// time and so reuses everything; decoding asks for sizes that grow with the context, and
+    /// keeping every size ever used would grow the pool without bound (about 3.7 GB at batch 8
+    /// and context 2,048 for the reference MLA in `attnlab bench decode`, mostly page faults).
     public func reset() {
         tape.removeAll(keepingCapacity: true)
+        free.removeAll(keepingCapacity: true)
         for b in lent { free[b.count, default: []].append(b) }
         lent.removeAll(keepingCapacity: true)
     }
