@@ -58,7 +58,11 @@ public enum LossCurvePlot {
         return svg.render()
     }
 
-    static func drawLegend(into svg: inout SVGDocument, entries: [(String, String)], x: Double, y: Double) {
+    /// The legend of the curve plots: one line per entry (name, colour), then the three line
+    /// styles they share: a thick line (`thick`), a thin one (`thin`) and a shaded band (`band`).
+    static func drawLegend(into svg: inout SVGDocument, entries: [(String, String)], x: Double, y: Double,
+                           thick: String = "validation (mean)", thin: String = "training (mean)",
+                           band: String = "validation min–max") {
         var row = y
         for (name, colour) in entries {
             svg.line(x, row - 4, x + 26, row - 4, stroke: colour, width: 2.5)
@@ -67,12 +71,12 @@ public enum LossCurvePlot {
         }
         row += 10
         svg.line(x, row - 4, x + 26, row - 4, stroke: "#555", width: 2.5)
-        svg.text("validation (mean)", x: x + 34, y: row, size: 11)
+        svg.text(thick, x: x + 34, y: row, size: 11)
         row += 18
         svg.line(x, row - 4, x + 26, row - 4, stroke: "#555", width: 1)
-        svg.text("training (mean)", x: x + 34, y: row, size: 11)
+        svg.text(thin, x: x + 34, y: row, size: 11)
         row += 18
         svg.add("rect", ["x": n(x), "y": n(row - 10), "width": "26.00", "height": "10.00", "fill": "#555", "fill-opacity": "0.18"])
-        svg.text("validation min–max", x: x + 34, y: row, size: 11)
+        svg.text(band, x: x + 34, y: row, size: 11)
     }
 }

@@ -39,22 +39,9 @@ public enum TrainingGapPlot {
                                  "fill": "none", "stroke": colour, "stroke-width": "2.50"])
             for p in val { svg.add("circle", ["cx": n(p.0), "cy": n(p.1), "r": "3.00", "fill": colour]) }
         }
-        var row = 60.0
-        let x = 640.0
-        for g in gaps {
-            svg.line(x, row - 4, x + 26, row - 4, stroke: colours[g.variant] ?? "#555", width: 2.5)
-            svg.text("\(g.variant) (n=\(g.seeds.count))", x: x + 34, y: row, size: 12)
-            row += 20
-        }
-        row += 10
-        svg.line(x, row - 4, x + 26, row - 4, stroke: "#555", width: 2.5)
-        svg.text("validation gap (mean)", x: x + 34, y: row, size: 11)
-        row += 18
-        svg.line(x, row - 4, x + 26, row - 4, stroke: "#555", width: 1)
-        svg.text("training gap (smoothed)", x: x + 34, y: row, size: 11)
-        row += 18
-        svg.add("rect", ["x": n(x), "y": n(row - 10), "width": "26.00", "height": "10.00", "fill": "#555", "fill-opacity": "0.18"])
-        svg.text("95% t band (n ≥ 2)", x: x + 34, y: row, size: 11)
+        LossCurvePlot.drawLegend(into: &svg, entries: gaps.map { ("\($0.variant) (n=\($0.seeds.count))", colours[$0.variant] ?? "#555") },
+                                 x: 640, y: 60, thick: "validation gap (mean)", thin: "training gap (smoothed)",
+                                 band: "95% t band (n ≥ 2)")
         return svg.render()
     }
 }
