@@ -66,15 +66,21 @@ public func runLearningRateTuning(_ options: TuneOptions, out: (String) -> Void)
                                                         directory: options.experimentsDirectory)
     let tunePath = options.experimentsDirectory.appendingPathComponent(experiment.tuningExperimentName + ".toml").path
     try refuseChangedGeneratedFile(tuneText, at: tunePath, force: options.force)
-    let obsolete = planExperimentRuns(tuneExperiment, resultsDirectory: options.resultsDirectory).compactMap { e -> String? in
-        if case .conflict(let why) = e.action { why } else { nil }
+    let conflicts = planExperimentRuns(tuneExperiment, resultsDirectory: options.resultsDirectory).compactMap { e -> (path: String, why: String)? in
+        if case .conflict(let why) = e.action { (e.path, why) } else { nil }
     }
-    guard obsolete.isEmpty else {
+    guard conflicts.isEmpty else {
         let folder = options.resultsDirectory.appendingPathComponent(tuneExperiment.name).path
-        throw ExperimentError(obsolete.map { "\(source): [tune]: \($0)" }
-            + ["\(source): [tune]: nothing was written or trained. A file trained with another configuration (after a change "
-               + "of tune.steps, or of a key of \(experiment.name) or its base) stays in the way: move it out of \(folder) "
-               + "(or move the whole folder aside), then run \(again) again"])
+        // A file whose lock is held is being trained right now (e.g. by the children of a tune
+        // that was killed, which finish their runs): waiting is the remedy, not moving it.
+        let busy = conflicts.contains { RunFileLock.holder(of: $0.path) != nil }
+        let remedy = busy
+            ? "a run of the tuning grid is still being trained by another process (named above; the runs of a killed `attnlab tune` "
+              + "or sweep finish on their own): wait for it to finish or stop it, then run \(again) again"
+            : "a file trained with another configuration (after a change of tune.steps, or of a key of \(experiment.name) or its base) "
+              + "stays in the way: move it out of \(folder) (or move the whole folder aside), then run \(again) again"
+        throw ExperimentError(conflicts.map { "\(source): [tune]: \($0.why)" }
+            + ["\(source): [tune]: nothing was written or trained. The cause: " + remedy])
     }
     try writeGeneratedExperiment(tuneText, to: tunePath, out: out)
 
