@@ -163,6 +163,52 @@ private let gradientCases = [
         #expect(run(.parallel) == sequential)
     }
 
+    /// Float rows take the 16-lane softmax: every row length from 1 to 50 (whole blocks, tails,
+    /// both) against the Double softmax of the same scores, masked columns exactly zero, and the
+    /// returned peak equal to the largest visible score.
+    @Test func floatSoftmaxRowsMatchDouble() {
+        var rng = TestRNG(21)
+        let rows = 50, keys = 50
+        let scores = (0..<(rows * keys)).map { _ in Float(rng.uniform() * 8) }
+        var s = scores
+        let peak = s.withUnsafeMutableBufferPointer { buf in
+            causalSoftmaxRows(buf.baseAddress!, ld: keys, tile: AttentionTile(rowStart: 0, rows: rows, keys: keys),
+                              queries: rows, positionOffset: 0)
+        }
+        var largest = -Float.infinity
+        for r in 0..<rows {
+            let visible = r + 1
+            let row = (0..<visible).map { Double(scores[r * keys + $0]) }
+            largest = max(largest, Float(row.max()!))
+            let weights = row.map { exp($0 - row.max()!) }
+            let total = weights.reduce(0, +)
+            for j in 0..<keys {
+                let got = Double(s[r * keys + j])
+                if j < visible {
+                    #expect(abs(got - weights[j] / total) <= 2e-7, "row \(r) column \(j)")
+                } else {
+                    #expect(got == 0, "row \(r) masked column \(j)")
+                }
+            }
+        }
+        #expect(peak == largest)
+    }
+
+    /// A NaN score anywhere in a visible row (in a 16-lane block or in the tail) makes the row NaN
+    /// and the reported peak NaN, so the stability diagnostics see it.
+    @Test(arguments: [0, 5, 17, 33])
+    func floatSoftmaxReportsNaNScores(_ position: Int) {
+        let keys = 34
+        var s = (0..<keys).map { Float($0) / 10 }
+        s[position] = .nan
+        let peak = s.withUnsafeMutableBufferPointer { buf in
+            causalSoftmaxRows(buf.baseAddress!, ld: keys, tile: AttentionTile(rowStart: keys - 1, rows: 1, keys: keys),
+                              queries: keys, positionOffset: 0)
+        }
+        #expect(peak.isNaN)
+        #expect(s[0].isNaN)
+    }
+
     @Test func singleThreadScopeRestoresThreadCount() {
         let before = BLASThreads.count
         let inside = BLASThreads.withSingleThread {
