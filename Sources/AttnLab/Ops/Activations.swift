@@ -1,5 +1,27 @@
+/// Elements per block of the sigmoid ops: each block's σ goes through a stack buffer this long.
+private let sigmoidBlock = 512
+
+/// Calls `body(block, s)` for consecutive blocks of `range`, with s[i − block.lowerBound] =
+/// σ(x[i]) = 1 / (1 + e^(−x[i])); the exponentials are one vectorised call per block
+/// (`Scalar.exponentials`).
 @inline(__always)
-private func sigmoid<T: Scalar>(_ x: T) -> T { 1 / (1 + T.expo(-x)) }
+private func forSigmoidBlocks<T: Scalar>(
+    of x: UnsafePointer<T>, _ range: Range<Int>, _ body: (Range<Int>, UnsafeMutablePointer<T>) -> Void
+) {
+    withUnsafeTemporaryAllocation(of: T.self, capacity: sigmoidBlock) { buffer in
+        let s = buffer.baseAddress!
+        var lo = range.lowerBound
+        while lo < range.upperBound {
+            let hi = min(lo + sigmoidBlock, range.upperBound), n = hi - lo
+            let xb = x + lo
+            for i in 0..<n { s[i] = -xb[i] }
+            T.exponentials(s, minus: 0, into: s, count: n)
+            for i in 0..<n { s[i] = 1 / (1 + s[i]) }
+            body(lo..<hi, s)
+            lo = hi
+        }
+    }
+}
 
 extension Graph {
     /// x · σ(x).
@@ -7,14 +29,19 @@ extension Graph {
         let grad = needsGrad(x)
         let y = output(x.shape, grad: grad)
         let n = x.count, xp = x.ptr, yp = y.ptr
-        Parallel.forRanges(n) { r in for i in r { yp[i] = xp[i] * sigmoid(xp[i]) } }
+        Parallel.forRanges(n) { r in
+            forSigmoidBlocks(of: xp, r) { b, s in
+                let xb = xp + b.lowerBound, yb = yp + b.lowerBound
+                for i in 0..<b.count { yb[i] = xb[i] * s[i] }
+            }
+        }
         guard grad else { return y }
         record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr
             Parallel.forRanges(n) { r in
-                for i in r {
-                    let s = sigmoid(xp[i])
-                    dx[i] += dy[i] * s * (1 + xp[i] * (1 - s))
+                forSigmoidBlocks(of: xp, r) { b, s in
+                    let xb = xp + b.lowerBound, dxb = dx + b.lowerBound, dyb = dy + b.lowerBound
+                    for i in 0..<b.count { dxb[i] += dyb[i] * s[i] * (1 + xb[i] * (1 - s[i])) }
                 }
             }
         }
@@ -27,16 +54,27 @@ extension Graph {
         let grad = needsGrad(gate, up)
         let y = output(gate.shape, grad: grad)
         let n = gate.count, gp = gate.ptr, up_ = up.ptr, yp = y.ptr
-        Parallel.forRanges(n) { r in for i in r { yp[i] = gp[i] * sigmoid(gp[i]) * up_[i] } }
+        Parallel.forRanges(n) { r in
+            forSigmoidBlocks(of: gp, r) { b, s in
+                let gb = gp + b.lowerBound, ub = up_ + b.lowerBound, yb = yp + b.lowerBound
+                for i in 0..<b.count { yb[i] = gb[i] * s[i] * ub[i] }
+            }
+        }
         guard grad else { return y }
         record(.normElementwise) {
             let dy = y.gptr
             let dg = gate.grad?.pointer, du = up.grad?.pointer
             Parallel.forRanges(n) { r in
-                for i in r {
-                    let g = gp[i], s = sigmoid(g)
-                    if let du { du[i] += dy[i] * g * s }
-                    if let dg { dg[i] += dy[i] * up_[i] * s * (1 + g * (1 - s)) }
+                forSigmoidBlocks(of: gp, r) { b, s in
+                    let o = b.lowerBound, gb = gp + o, ub = up_ + o, dyb = dy + o
+                    if let du {
+                        let dub = du + o
+                        for i in 0..<b.count { dub[i] += dyb[i] * gb[i] * s[i] }
+                    }
+                    if let dg {
+                        let dgb = dg + o
+                        for i in 0..<b.count { dgb[i] += dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i])) }
+                    }
                 }
             }
         }

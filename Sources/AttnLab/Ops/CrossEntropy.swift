@@ -19,12 +19,16 @@ extension Graph {
             let g = y.gptr[0] / T(counted), dl = logits.gptr
             targets.withUnsafeBufferPointer { tp in
                 Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
-                    for r in range {
-                        let t = tp[r]
-                        if t == ignoreIndex { continue }
-                        let row = lp + r * v, drow = dl + r * v, l = lsep[r]
-                        for j in 0..<v { drow[j] += g * T.expo(row[j] - l) }
-                        drow[Int(t)] -= g
+                    withUnsafeTemporaryAllocation(of: T.self, capacity: v) { buffer in
+                        let p = buffer.baseAddress!
+                        for r in range {
+                            let t = tp[r]
+                            if t == ignoreIndex { continue }
+                            let drow = dl + r * v
+                            T.exponentials(lp + r * v, minus: lsep[r], into: p, count: v)
+                            for j in 0..<v { drow[j] += g * p[j] }
+                            drow[Int(t)] -= g
+                        }
                     }
                 }
             }
@@ -34,18 +38,21 @@ extension Graph {
 
     /// The summed cross-entropy (nats) of logits [..., V] against `targets` over the rows whose
     /// target is not `ignoreIndex`, and how many rows that is. Each row's log-sum-exp is computed
-    /// in `T` on its own (so the split across workers does not change it); the per-row losses
+    /// in `T` on its own (so the split across workers does not change it; its exponentials
+    /// are one `Scalar.exponentials` call and its sum a `BlockedSum`); the per-row losses
     /// are summed in Double in row order. `logSumExp` receives every row's log-sum-exp.
     static func rowCrossEntropySum(_ logits: Tensor<T>, targets: [Int32], logSumExp lsep: UnsafeMutablePointer<T>) -> (sum: Double, count: Int) {
         let v = logits.lastDim, rows = logits.rows, lp = logits.ptr
         Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
-            for r in range {
-                let row = lp + r * v
-                var m = row[0]
-                for j in 1..<v where row[j] > m { m = row[j] }
-                var s: T = 0
-                for j in 0..<v { s += T.expo(row[j] - m) }
-                lsep[r] = m + T.logarithm(s)
+            withUnsafeTemporaryAllocation(of: T.self, capacity: v) { buffer in
+                let e = buffer.baseAddress!
+                for r in range {
+                    let row = lp + r * v
+                    var m = row[0]
+                    for j in 1..<v where row[j] > m { m = row[j] }
+                    T.exponentials(row, minus: m, into: e, count: v)
+                    lsep[r] = m + T.logarithm(BlockedSum.sum(e, count: v))
+                }
             }
         }
         var total = 0.0

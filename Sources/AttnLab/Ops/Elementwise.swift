@@ -1,3 +1,17 @@
+/// Visits `0..<n` split over the workers as runs `body(i, j, length)` in which a[i + k] pairs
+/// with b[j + k] for k < length (b repeats every `nb` elements); element-wise work only.
+@inline(__always)
+private func forBroadcastRuns(_ n: Int, _ nb: Int, _ body: (_ i: Int, _ j: Int, _ length: Int) -> Void) {
+    Parallel.forRanges(n) { r in
+        var i = r.lowerBound
+        while i < r.upperBound {
+            let j = i % nb, length = min(nb - j, r.upperBound - i)
+            body(i, j, length)
+            i += length
+        }
+    }
+}
+
 extension Graph {
     /// Shared shape logic for binary ops: `b` is either `a`'s shape or a suffix of it (a row
     /// broadcast, e.g. a bias [C] over [B, T, C]); `b` repeats every `b.count` elements of `a`.
@@ -23,11 +37,9 @@ extension Graph {
         let grad = needsGrad(a, b)
         let y = output(a.shape, grad: grad)
         let n = a.count, ap = a.ptr, bp = b.ptr, yp = y.ptr
-        Parallel.forRanges(n / nb, grain: max(16384 / nb, 1)) { rows in
-            for row in rows {
-                let base = row * nb
-                for j in 0..<nb { yp[base + j] = ap[base + j] + sign * bp[j] }
-            }
+        forBroadcastRuns(n, nb) { i, j, length in
+            let ar = ap + i, br = bp + j, yr = yp + i
+            for k in 0..<length { yr[k] = ar[k] + sign * br[k] }
         }
         guard grad else { return y }
         record(.normElementwise) {
@@ -40,7 +52,8 @@ extension Graph {
                 let db = gb.pointer
                 var base = 0
                 while base < n {
-                    for j in 0..<nb { db[j] += sign * dy[base + j] }
+                    let dyr = dy + base
+                    for j in 0..<nb { db[j] += sign * dyr[j] }
                     base += nb
                 }
             }
@@ -54,25 +67,29 @@ extension Graph {
         let grad = needsGrad(a, b)
         let y = output(a.shape, grad: grad)
         let n = a.count, ap = a.ptr, bp = b.ptr, yp = y.ptr
-        var base = 0
-        while base < n {
-            for j in 0..<nb { yp[base + j] = ap[base + j] * bp[j] }
-            base += nb
+        forBroadcastRuns(n, nb) { i, j, length in
+            let ar = ap + i, br = bp + j, yr = yp + i
+            for k in 0..<length { yr[k] = ar[k] * br[k] }
         }
         guard grad else { return y }
         record(.normElementwise) {
             let dy = y.gptr
-            var base = 0
-            while base < n {
-                if let ga = a.grad {
-                    let da = ga.pointer
-                    for j in 0..<nb { da[base + j] += dy[base + j] * bp[j] }
+            if let ga = a.grad {
+                let da = ga.pointer
+                forBroadcastRuns(n, nb) { i, j, length in
+                    let dar = da + i, dyr = dy + i, br = bp + j
+                    for k in 0..<length { dar[k] += dyr[k] * br[k] }
                 }
-                if let gb = b.grad {
-                    let db = gb.pointer
-                    for j in 0..<nb { db[j] += dy[base + j] * ap[base + j] }
+            }
+            // b's gradient sums over the repeats, serially so its order is fixed.
+            if let gb = b.grad {
+                let db = gb.pointer
+                var base = 0
+                while base < n {
+                    let dyr = dy + base, ar = ap + base
+                    for j in 0..<nb { db[j] += dyr[j] * ar[j] }
+                    base += nb
                 }
-                base += nb
             }
         }
         return y
@@ -83,11 +100,11 @@ extension Graph {
         let grad = needsGrad(x)
         let y = output(x.shape, grad: grad)
         let n = x.count, xp = x.ptr, yp = y.ptr
-        for i in 0..<n { yp[i] = s * xp[i] }
+        Parallel.forRanges(n) { r in for i in r { yp[i] = s * xp[i] } }
         guard grad else { return y }
         record(.normElementwise) {
             let dy = y.gptr, dx = x.gptr
-            for i in 0..<n { dx[i] += s * dy[i] }
+            Parallel.forRanges(n) { r in for i in r { dx[i] += s * dy[i] } }
         }
         return y
     }

@@ -12,9 +12,7 @@ extension Graph {
         Parallel.forRanges(rows, grain: max(16384 / d, 1)) { range in
             for r in range {
                 let xr = xp + r * d, yr = yp + r * d
-                var ss: T = 0
-                for j in 0..<d { ss += xr[j] * xr[j] }
-                let ir = 1 / T.squareRoot(ss / T(d) + eps)
+                let ir = 1 / T.squareRoot(BlockedSum.dot(xr, xr, count: d) / T(d) + eps)
                 if grad { invp[r] = ir }
                 for j in 0..<d { yr[j] = xr[j] * ir * wp[j] }
             }
@@ -28,20 +26,22 @@ extension Graph {
                     for r in range {
                         // dx = ir · (g⊙w − x̂ · mean(g⊙w⊙x̂)), x̂ = x · ir
                         let xr = xp + r * d, gr = dy + r * d, ir = invp[r]
-                        var dot: T = 0
-                        for j in 0..<d { dot += gr[j] * wp[j] * xr[j] }
-                        let c = dot * ir * ir / T(d)
+                        let c = BlockedSum.dot(gr, wp, xr, count: d) * ir * ir / T(d)
                         let dx = dxp + r * d
                         for j in 0..<d { dx[j] += ir * (gr[j] * wp[j] - xr[j] * c) }
                     }
                 }
             }
-            // The weight gradient sums over rows; kept serial so its order is fixed.
+            // The weight gradient sums over rows in row order; the workers split the columns,
+            // so the order does not depend on the thread count.
             if let gw = weight.grad {
                 let dw = gw.pointer
-                for r in 0..<rows {
-                    let xr = xp + r * d, gr = dy + r * d, ir = invp[r]
-                    for j in 0..<d { dw[j] += gr[j] * xr[j] * ir }
+                Parallel.forRanges(d, grain: max(16384 / rows, 1)) { cols in
+                    let (c0, width) = (cols.lowerBound, cols.count)
+                    for r in 0..<rows {
+                        let xr = xp + r * d + c0, gr = dy + r * d + c0, ir = invp[r], dwc = dw + c0
+                        for j in 0..<width { dwc[j] += gr[j] * xr[j] * ir }
+                    }
                 }
             }
         }

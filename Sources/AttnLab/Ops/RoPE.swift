@@ -20,17 +20,26 @@ extension Graph {
         let xp = x.ptr, yp = y.ptr
         y.ptr.update(from: x.ptr, count: x.count)
         // Index pairs: half style (i, i + w/2); interleaved (2i, 2i + 1).
-        let (firstStride, secondOffset) = style == .half ? (1, half) : (2, 1)
+        let halfStyle = style == .half
         Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in
         for blk in range { for ti in 0..<t {
             let row = (blk * t + ti) * d + start
             let xr = xp + row, yr = yp + row
             let c = cosp + ti * half, s = sinp + ti * half
-            for i in 0..<half {
-                let a = i * firstStride, b = a + secondOffset
-                let x0 = xr[a], x1 = xr[b]
-                yr[a] = x0 * c[i] - x1 * s[i]
-                yr[b] = x0 * s[i] + x1 * c[i]
+            if halfStyle {  // half style: two contiguous halves, a loop the compiler vectorises
+                let x1r = xr + half, y1r = yr + half
+                for i in 0..<half {
+                    let x0 = xr[i], x1 = x1r[i]
+                    yr[i] = x0 * c[i] - x1 * s[i]
+                    y1r[i] = x0 * s[i] + x1 * c[i]
+                }
+            } else {
+                for i in 0..<half {
+                    let a = 2 * i, b = a + 1
+                    let x0 = xr[a], x1 = xr[b]
+                    yr[a] = x0 * c[i] - x1 * s[i]
+                    yr[b] = x0 * s[i] + x1 * c[i]
+                }
             }
         } }
         }
@@ -46,11 +55,20 @@ extension Graph {
                 for j in (start + w)..<d { gx[j] += gy[j] }
                 let gxs = gx + start, gys = gy + start
                 let c = cosp + ti * half, s = sinp + ti * half
-                for i in 0..<half {
-                    let a = i * firstStride, b = a + secondOffset
-                    let g0 = gys[a], g1 = gys[b]
-                    gxs[a] += g0 * c[i] + g1 * s[i]
-                    gxs[b] += -g0 * s[i] + g1 * c[i]
+                if halfStyle {
+                    let gx1 = gxs + half, gy1 = gys + half
+                    for i in 0..<half {
+                        let g0 = gys[i], g1 = gy1[i]
+                        gxs[i] += g0 * c[i] + g1 * s[i]
+                        gx1[i] += -g0 * s[i] + g1 * c[i]
+                    }
+                } else {
+                    for i in 0..<half {
+                        let a = 2 * i, b = a + 1
+                        let g0 = gys[a], g1 = gys[b]
+                        gxs[a] += g0 * c[i] + g1 * s[i]
+                        gxs[b] += -g0 * s[i] + g1 * c[i]
+                    }
                 }
             } }
             }

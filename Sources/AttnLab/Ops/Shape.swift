@@ -92,7 +92,12 @@ extension Graph {
             }
         }
         let src = x.ptr, dst = y.ptr
-        eachRow { from, to in (dst + to).update(from: src + from, count: d) }
+        // An element loop, not `update(from:count:)`: a memmove call per D-wide row (D = 16 at
+        // the ablation shape) costs more than the copy.
+        eachRow { from, to in
+            let a = src + from, c = dst + to
+            for j in 0..<d { c[j] = a[j] }
+        }
         guard grad else { return y }
         record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr

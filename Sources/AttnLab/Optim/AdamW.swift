@@ -53,9 +53,7 @@ public func gradientNorm<T: Scalar>(_ parameters: [Tensor<T>]) -> Double {
     var ss = 0.0
     for p in parameters {
         guard let g = p.grad?.pointer else { continue }
-        var local: T = 0
-        for j in 0..<p.count { local += g[j] * g[j] }
-        ss += Double(local)
+        ss += Double(BlockedSum.dot(g, g, count: p.count))
     }
     return ss.squareRoot()
 }
