@@ -1,5 +1,3 @@
-import Foundation
-
 // Element-wise parts of causal attention, on one tile of rows of the score matrix. They are
 // called from generic Graph<T> code that other modules instantiate, so each is specialised
 // explicitly; otherwise every exp and multiply would go through protocol witnesses.
@@ -19,9 +17,10 @@ struct AttentionTile {
 /// Returns the largest visible score of the tile (NaN when a visible score is NaN), which the
 /// softmax needs anyway: the stability diagnostics' maximum attention logit.
 ///
-/// Float rows run 16 lanes at a time (`causalSoftmaxRowFloat`); Double keeps the scalar loop
-/// that the finite-difference checks use. Both sum a row in a fixed order that depends only on
-/// the row's length, so results do not depend on threads or tiling.
+/// Each row: its maximum in eight interleaved partial maxima, `Scalar.exponentials` of the
+/// shifted scores (vectorised for Float, libm for Double), a `BlockedSum`, one scaling pass. The
+/// order of every reduction depends only on the row's length, so results do not depend on
+/// threads or tiling.
 @_specialize(exported: false, where T == Float)
 @_specialize(exported: false, where T == Double)
 @discardableResult
@@ -32,73 +31,34 @@ func causalSoftmaxRows<T: Scalar>(
     for r in 0..<tile.rows {
         let row = s + r * ld
         let visible = positionOffset + (tile.rowStart + r) % queries + 1
-        let peak: T
-        if T.self == Float.self {
-            let f = UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self)
-            peak = T(causalSoftmaxRowFloat(f, visible: visible))
-        } else {
-            peak = causalSoftmaxRowScalar(row, visible: visible)
-        }
-        if peak > tilePeak || peak.isNaN { tilePeak = peak }
+        let peak = rowMaximum(row, count: visible)
+        T.exponentials(row, minus: peak, into: row, count: visible)
+        let total = BlockedSum.sum(row, count: visible)
+        let inv = 1 / total
+        for j in 0..<visible { row[j] *= inv }
+        // A NaN score makes the sum NaN even where the maximum skipped it.
+        let rowPeak = total.isNaN ? T.nan : peak
+        if rowPeak > tilePeak || rowPeak.isNaN { tilePeak = rowPeak }
         if visible < tile.keys { (row + visible).update(repeating: 0, count: tile.keys - visible) }
     }
     return tilePeak
 }
 
-/// Softmax of `row[0..<visible]` in place, one element at a time; returns the row's largest
-/// score (NaN when one is NaN).
+/// The largest of `x[0..<count]` (count >= 1) in eight interleaved partial maxima, which the
+/// compiler can keep in vector registers. NaNs are skipped (a comparison with NaN is false)
+/// unless every element is NaN; the maximum itself does not depend on the order.
 @inline(__always)
-private func causalSoftmaxRowScalar<T: Scalar>(_ row: UnsafeMutablePointer<T>, visible: Int) -> T {
-    var peak = row[0]
-    for j in 1..<visible where row[j] > peak { peak = row[j] }
-    var total: T = 0
-    for j in 0..<visible {
-        let e = T.expo(row[j] - peak)
-        row[j] = e
-        total += e
+private func rowMaximum<T: Scalar>(_ x: UnsafePointer<T>, count: Int) -> T {
+    @inline(__always) func larger(_ a: T, _ b: T) -> T { b > a ? b : a }
+    var m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], m4 = x[0], m5 = x[0], m6 = x[0], m7 = x[0]
+    var i = 0
+    while i + 8 <= count {
+        m0 = larger(m0, x[i]); m1 = larger(m1, x[i + 1]); m2 = larger(m2, x[i + 2]); m3 = larger(m3, x[i + 3])
+        m4 = larger(m4, x[i + 4]); m5 = larger(m5, x[i + 5]); m6 = larger(m6, x[i + 6]); m7 = larger(m7, x[i + 7])
+        i += 8
     }
-    let inv = 1 / total
-    for j in 0..<visible { row[j] *= inv }
-    return total.isNaN ? .nan : peak
-}
-
-/// Float softmax of `row[0..<visible]` in place, 16 lanes at a time: lane-wise maximum, exp of
-/// the shifted scores, a sum kept in 16 lane accumulators added in a fixed order, then one
-/// scaling pass. Returns the row's largest score (NaN when one is NaN).
-@inline(__always)
-private func causalSoftmaxRowFloat(_ row: UnsafeMutablePointer<Float>, visible n: Int) -> Float {
-    typealias V = SIMD16<Float>
-    let raw = UnsafeMutableRawPointer(row)
-    let full = n / 16 * 16
-    var lanes = V(repeating: -.infinity)
-    var j = 0
-    while j < full {
-        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self)
-        lanes.replace(with: v, where: v .> lanes)
-        j += 16
-    }
-    var peak = lanes.max()
-    while j < n { if row[j] > peak { peak = row[j] }; j += 1 }
-    var sums = V(repeating: 0)
-    j = 0
-    while j < full {
-        var v = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) - peak
-        for l in 0..<16 { v[l] = Foundation.exp(v[l]) }
-        sums += v
-        raw.storeBytes(of: v, toByteOffset: j * 4, as: V.self)
-        j += 16
-    }
-    var total = sums.sum()
-    while j < n { let e = Foundation.exp(row[j] - peak); row[j] = e; total += e; j += 1 }
-    let inv = 1 / total
-    j = 0
-    while j < full {
-        let v = raw.loadUnaligned(fromByteOffset: j * 4, as: V.self) * inv
-        raw.storeBytes(of: v, toByteOffset: j * 4, as: V.self)
-        j += 16
-    }
-    while j < n { row[j] *= inv; j += 1 }
-    return total.isNaN ? .nan : peak
+    while i < count { m0 = larger(m0, x[i]); i += 1 }
+    return larger(larger(larger(m0, m4), larger(m1, m5)), larger(larger(m2, m6), larger(m3, m7)))
 }
 
 /// Softmax backward for a tile, in place on `dp`: dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale.
