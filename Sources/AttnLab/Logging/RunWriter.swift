@@ -177,7 +177,6 @@ public final class RunWriter {
     /// the group is cut back to its length before this flush, as far as HDF5 still can, so the
     /// file does not keep half a row either.
     public func flush() throws {
-        let root = file.root
         if !pendingTrain.isEmpty {
             let cols: [[Double]] = [pendingTrain.map(\.loss), pendingTrain.map(\.lr), pendingTrain.map(\.gradNorm),
                                     pendingTrain.map(\.tokensPerSecond), pendingTrain.map(\.elapsed),
