@@ -383,6 +383,10 @@ class TrainingTimer:
         rest = [p for p in self.model.parameters() if p.dim() < 2]
         self.opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
                                      lr=1e-3, betas=(0.9, 0.95), eps=1e-8)
+        if compiled:
+            # A fresh compile per row: dynamo's cache of earlier rows' models would otherwise
+            # reach its recompile limit and silently run later rows eagerly.
+            torch._dynamo.reset()
         self.forward = torch.compile(self.model) if compiled else self.model
         vocab = row["model_config"]["vocab_size"]
         shape = (row["batch_size"], row["seq_len"])

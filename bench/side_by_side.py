@@ -39,11 +39,17 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 TARGET_EAGER, TARGET_COMPILE, TARGET_DECODE = 1.3, 1.1, 1.0
+# A 1-minute load average per core at or above this at the start marks the run as not quiet.
+QUIET_LOAD = 0.25
 CHECK_TEXT = "The quick brown fox, ove!"
 CHECK_RTOL = 1e-4
 # The check's models: tiny's six variants plus the settings that change the model's structure.
 CHECK_EXPERIMENT = '''base = "tiny"
 description = "side-by-side twin check: tiny's variants and structure settings, a few steps"
+
+[data]
+source = "file"
+path = "{corpus}"
 
 [train]
 steps = 3
@@ -144,7 +150,11 @@ def check_twin(attnlab, pr, torch, scratch):
     os.makedirs(exp_dir, exist_ok=True)
     for name in ("quickstart", "tiny"):
         shutil.copy(os.path.join(ROOT, "experiments", f"{name}.toml"), exp_dir)
-    text = CHECK_EXPERIMENT + "".join(
+    # A small corpus (this file's docstring, repeated) keeps the runs' final evaluation short.
+    corpus = os.path.join(scratch, "corpus.txt")
+    with open(corpus, "w") as f:
+        f.write(__doc__ * 8)
+    text = CHECK_EXPERIMENT.format(corpus=corpus) + "".join(
         f'\n[[variants]]\nname = "{name}"\nset = {{ {", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in keys.items())} }}\n'
         for name, keys in CHECK_VARIANTS.items())
     with open(os.path.join(exp_dir, "twin-check.toml"), "w") as f:
@@ -193,10 +203,10 @@ def check_twin(attnlab, pr, torch, scratch):
 
 
 def training_configs(attnlab, experiments, quick):
-    """(experiment, run, first attnlab row) for every distinct config, from a 1-step pass."""
+    """(experiment, run) for every distinct config, from a 1-step pass of `attnlab bench`."""
     configs = []
     for experiment in experiments:
-        report = attnlab.bench(experiment, 1, run_name="mha" if quick else None)
+        report = attnlab.bench(experiment, 1, run_name="mha" if quick and experiment == "tiny" else None)
         configs += [(experiment, row["run"]) for row in report["rows"]]
     return configs
 
@@ -292,7 +302,10 @@ def markdown(report):
         f"before, {env['load_average_after']} after. Removed from both sides' environment: "
         f"{', '.join(f'{k}={v}' for k, v in env['unset'].items()) or 'nothing (neither variable was set)'}. "
         f"{report['rounds']} interleaved rounds of {report['steps']} timed steps per side"
-        f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}`.", ""]
+        f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}`, {report['seconds']:.0f} s.", ""]
+    if not report["quiet"]:
+        lines += [f"**Not a quiet machine: load average {env['load_average_before']} at the start on {env['cores']} cores. "
+                  "These figures are not a performance comparison.**", ""]
     if report.get("check"):
         lines += [f"Twin check: {len(report['check']['models'])} models (AttnLab checkpoint weights loaded into the twin) "
                   f"give AttnLab's logits within {report['check']['rtol']} relative, and the twin's cached decoding "
@@ -329,6 +342,8 @@ def main():
     ap.add_argument("--steps", type=int, help="timed steps per side per round (default 5, --quick 2)")
     ap.add_argument("--contexts", default="128,512,1024,2048,4096", help="decode contexts (default AttnLab's)")
     ap.add_argument("--batches", default="1,8", help="decode batch sizes")
+    ap.add_argument("--experiments", help="comma-separated experiments to time in training (default bench-grid and "
+                                          "every experiments/ablation-*.toml; --quick: tiny's mha run)")
     ap.add_argument("--no-build", action="store_true", help="use the existing .build/release/attnlab")
     ap.add_argument("--no-check", action="store_true", help="skip the twin-equals-AttnLab check")
     ap.add_argument("--no-train", action="store_true")
@@ -374,13 +389,17 @@ def main():
     os.chdir(ROOT)
     start = time.time()
     load_before = load_average()
+    cores = os.cpu_count() or 1
+    if load_before and load_before[0] >= QUIET_LOAD * cores:
+        say(f"side-by-side: WARNING: load average {load_before[0]} on {cores} cores: the machine is not quiet, so the "
+            "figures are not a comparison (PyTorch's OpenMP threads slow down most when cores are shared)")
     env_info = json.loads(run([binary, "env", "--json"], "attnlab env"))
     with tempfile.TemporaryDirectory() as scratch:
         attnlab = AttnLab(binary, scratch)
         check = None if a.no_check else check_twin(attnlab, pr, torch, scratch)
         training, decoding = [], []
         if not a.no_train:
-            experiments = ["tiny"] if a.quick else ["bench-grid"] + sorted(
+            experiments = a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else ["bench-grid"] + sorted(
                 os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "ablation-*.toml")))
             bench_training(attnlab, pr, torch, experiments, rounds, steps, a.quick, training)
         if not a.no_decode:
@@ -390,7 +409,8 @@ def main():
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": platform.node(), "cpu": cpu_model(), "blas_core": env_info["blas"]["core_name"],
             "blas_config": env_info["blas"]["config"], "torch": torch.__version__, "threads": env_info["blas"]["threads"],
-            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset},
+            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset, "cores": cores},
+        "quiet": not (load_before and load_before[0] >= QUIET_LOAD * cores),
         "command": " ".join(["python3", "bench/side_by_side.py"] + sys.argv[1:]), "quick": a.quick,
         "rounds": rounds, "steps": steps, "seconds": round(time.time() - start, 1), "check": check,
         "targets": {"training_vs_eager": TARGET_EAGER, "training_vs_compile": TARGET_COMPILE, "decoding_vs_twin": TARGET_DECODE},
