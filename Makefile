@@ -22,10 +22,10 @@ test: deps
 
 # AttnLab against its PyTorch twin (bench/side_by_side.py, bench/README.md): training on the shape
 # grid and the ablation configs, eager and torch.compile, and cached decoding, interleaved; writes
-# bench/side-by-side.json and .md. Needs torch (pip install torch); takes about an hour on 2 cores.
+# bench/side-by-side.json and .md. Needs torch (pip install torch); takes two to three hours on 2 cores.
 bench: build
 	python3 bench/side_by_side.py --no-build
 
-# The same at one tiny config (well under a minute after the build), plus the twin check.
+# The same at one tiny config and small decode contexts, plus the twin check: about 20 s after the build.
 bench-quick: build
 	python3 bench/side_by_side.py --no-build --quick

@@ -351,8 +351,8 @@ def main():
     ap.add_argument("--out", help="writes OUT.json and OUT.md (default bench/side-by-side, --quick: bench/side-by-side-quick, "
                                    "which git ignores)")
     a = ap.parse_args()
-    rounds = a.rounds or (1 if a.quick else 3)
-    steps = a.steps or (2 if a.quick else 5)
+    rounds = a.rounds if a.rounds is not None else 1 if a.quick else 3
+    steps = a.steps if a.steps is not None else 2 if a.quick else 5
     for option, value in (("--rounds", rounds), ("--steps", steps)):
         if not 1 <= value <= 1000:
             ap.error(f"{option}: expected 1 to 1000, found {value}")
@@ -360,7 +360,9 @@ def main():
         contexts = [int(x) for x in a.contexts.split(",")]
         batches = [int(x) for x in a.batches.split(",")]
     except ValueError:
-        ap.error("--contexts and --batches: expected comma-separated positive integers")
+        contexts = batches = [0]
+    if not all(1 <= c <= 65536 for c in contexts) or not all(1 <= b <= 1024 for b in batches):
+        ap.error("--contexts and --batches: expected comma-separated integers, contexts 1 to 65536, batches 1 to 1024")
     if a.quick:
         contexts, batches = [16, 32], [1, 2]
     out = a.out or os.path.join(ROOT, "bench", "side-by-side-quick" if a.quick else "side-by-side")
