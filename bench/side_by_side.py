@@ -4,8 +4,9 @@
                                   [--no-decode] [--no-train] [--out bench/side-by-side]
     make bench            # the same as the first line without options; `make bench-quick`: --quick
 
-Training: every distinct config of `experiments/bench-grid.toml` and of every committed
-`experiments/ablation-*.toml` (with --quick: tiny's mha run only), timed by `attnlab bench
+Training: every distinct config of `experiments/bench-grid.toml`, of `experiments/quickstart.toml`
+(the six variants, GTA and GLA included) and of every committed `experiments/ablation-*.toml`
+(with --quick: tiny's mha run only), timed by `attnlab bench
 --experiment E --run R` and by the twin in eager mode and under torch.compile, round-robin over
 --rounds rounds (the order of the three sides rotates each round) so machine noise hits all
 three; tokens/s of a side = its tokens over its summed timed step seconds, all rounds together.
@@ -342,8 +343,8 @@ def main():
     ap.add_argument("--steps", type=int, help="timed steps per side per round (default 5, --quick 2)")
     ap.add_argument("--contexts", default="128,512,1024,2048,4096", help="decode contexts (default AttnLab's)")
     ap.add_argument("--batches", default="1,8", help="decode batch sizes")
-    ap.add_argument("--experiments", help="comma-separated experiments to time in training (default bench-grid and "
-                                          "every experiments/ablation-*.toml; --quick: tiny's mha run)")
+    ap.add_argument("--experiments", help="comma-separated experiments to time in training (default bench-grid, "
+                                          "quickstart and every experiments/ablation-*.toml; --quick: tiny's mha run)")
     ap.add_argument("--no-build", action="store_true", help="use the existing .build/release/attnlab")
     ap.add_argument("--no-check", action="store_true", help="skip the twin-equals-AttnLab check")
     ap.add_argument("--no-train", action="store_true")
@@ -401,7 +402,7 @@ def main():
         check = None if a.no_check else check_twin(attnlab, pr, torch, scratch)
         training, decoding = [], []
         if not a.no_train:
-            experiments = a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else ["bench-grid"] + sorted(
+            experiments = a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else ["bench-grid", "quickstart"] + sorted(
                 os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "ablation-*.toml")))
             bench_training(attnlab, pr, torch, experiments, rounds, steps, a.quick, training)
         if not a.no_decode:
