@@ -145,7 +145,10 @@ def load_average():
 def check_twin(attnlab, pr, torch, scratch):
     """AttnLab's checkpoint weights in the twin give AttnLab's logits; the twin's cached decoding
     (both latent paths) gives its full forward's logits."""
-    import h5py
+    try:
+        import h5py
+    except ImportError:
+        fail("h5py is missing: pip install h5py (the twin check reads AttnLab's checkpoints with it; or pass --no-check)")
 
     exp_dir = os.path.join(scratch, "experiments")
     os.makedirs(exp_dir, exist_ok=True)
