@@ -3,7 +3,7 @@ SHELL := /bin/bash
 # Swift lives in /opt/swift on the project's machines and is not always on PATH.
 export PATH := $(PATH):/opt/swift/usr/bin
 
-.PHONY: deps build demo test
+.PHONY: deps build demo test bench bench-quick
 
 deps:
 	./scripts/install-deps.sh
@@ -19,3 +19,13 @@ demo: build
 test: deps
 	swift build --build-tests
 	swift test
+
+# AttnLab against its PyTorch twin (bench/side_by_side.py, bench/README.md): training on the shape
+# grid and the ablation configs, eager and torch.compile, and cached decoding, interleaved; writes
+# bench/side-by-side.json and .md. Needs torch (pip install torch); takes two to three hours on 2 cores.
+bench: build
+	python3 bench/side_by_side.py --no-build
+
+# The same at one tiny config and small decode contexts, plus the twin check: about 20 s after the build.
+bench-quick: build
+	python3 bench/side_by_side.py --no-build --quick

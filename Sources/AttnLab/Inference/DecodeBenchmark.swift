@@ -5,6 +5,9 @@ public struct DecodeBenchmarkRow: Codable, Sendable {
     /// Attention kind (reference model) or run name (experiment).
     public var model: String
     public var attention: String
+    /// The decoded model with its derived widths written out (`ModelConfig.resolved`,
+    /// `max_seq_len` raised to the longest context): what the PyTorch twin (`bench/`) builds.
+    public var modelConfig: ModelConfig
     /// `naive` or `absorbed` for the latent variants (MLA, GLA); nil for the others (one path).
     public var latentDecode: String?
     /// Sequences decoded together.
@@ -127,7 +130,7 @@ private func timeDecodeSteps(
     }
     let stepSeconds = median(seconds) ?? 0
     return DecodeBenchmarkRow(
-        model: name, attention: model.config.attention.kind.rawValue, latentDecode: mode?.rawValue, batch: batch,
+        model: name, attention: model.config.attention.kind.rawValue, modelConfig: model.config.resolved, latentDecode: mode?.rawValue, batch: batch,
         context: context, kvBytesPerSequence: kvBytesPerSequence, msPerStep: stepSeconds * 1000,
         tokensPerSecond: Double(batch) / max(stepSeconds, 1e-12))
 }

@@ -68,6 +68,10 @@ public struct TrainingBenchmarkRow: Codable, Sendable {
     /// Run name (experiment) or attention kind (reference model).
     public var run: String
     public var attention: String
+    /// The row's model with its derived widths written out (`ModelConfig.resolved`); in the JSON
+    /// an object keyed like the experiment file's `[model]` table (`d_model`, `norm_eps`,
+    /// `attention.query_compression` ...), what the PyTorch twin (`bench/`) builds its model from.
+    public var modelConfig: ModelConfig
     public var parameters: Int
     public var batchSize: Int
     public var seqLen: Int
@@ -222,7 +226,7 @@ private func benchmarkTrainingStep(
     let tokensPerSecond = Double(tokensPerStep * steps) / timed.reduce(0, +)
     let flops = config.model.trainingFLOPsPerToken(context: seqLen)
     return TrainingBenchmarkRow(
-        run: name, attention: config.model.attention.kind.rawValue, parameters: params.reduce(0) { $0 + $1.count },
+        run: name, attention: config.model.attention.kind.rawValue, modelConfig: config.model.resolved, parameters: params.reduce(0) { $0 + $1.count },
         batchSize: batch, seqLen: seqLen, gradAccum: accum, threads: Parallel.workers, tokensPerStep: tokensPerStep,
         tokensPerSecond: tokensPerSecond, stepMs: timed.map { $0 * 1000 }, medianStepMs: (median(timed) ?? 0) * 1000,
         trainingFlopsPerToken: flops, sgemmPeakGFLOPS: peakGFLOPS,

@@ -1,0 +1,434 @@
+"""AttnLab against its PyTorch twin (bench/pytorch_reference.py), side by side in one run:
+
+    python3 bench/side_by_side.py [--quick] [--rounds 3] [--steps 5] [--no-build] [--no-check]
+                                  [--no-decode] [--no-train] [--out bench/side-by-side]
+    make bench            # the same as the first line without options; `make bench-quick`: --quick
+
+Training: every distinct config of `experiments/bench-grid.toml`, of `experiments/quickstart.toml`
+(the six variants, GTA and GLA included) and of every committed `experiments/ablation-*.toml`
+(with --quick: tiny's mha run only), timed by `attnlab bench
+--experiment E --run R` and by the twin in eager mode and under torch.compile, round-robin over
+--rounds rounds (the order of the three sides rotates each round) so machine noise hits all
+three; tokens/s of a side = its tokens over its summed timed step seconds, all rounds together.
+Decoding: `attnlab bench decode` at each (batch, context) against the twin with a KV cache (eager),
+every variant and latent decoding path of the reference model (with --quick: tiny's models at
+small contexts), interleaved the same way; per side the median over rounds of each round's median
+step. Before timing, --check (the default) trains the tiny models of every variant a few steps
+and checks that the twin, loaded with AttnLab's checkpoint weights, gives AttnLab's logits
+(`attnlab eval --dump-logits`), and that the twin's cached decoding equals its full forward.
+
+OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are removed from the environment of both sides (AttnLab
+then selects its OpenBLAS core itself, `attnlab env`); the run prints which were set. Writes
+OUT.json and OUT.md: date, host, CPU, BLAS core, torch version, threads, load average before and
+after, and every row with the three sides' tokens/s, the ratios and pass/miss against issue 11's
+targets (training: AttnLab >= 1.3x eager and >= 1.1x torch.compile; decoding: faster than the
+twin). Needs torch (pip install torch) and h5py for the check; AttnLab itself never needs Python.
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+UNSET = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+TARGET_EAGER, TARGET_COMPILE, TARGET_DECODE = 1.3, 1.1, 1.0
+# A 1-minute load average per core at or above this at the start marks the run as not quiet.
+QUIET_LOAD = 0.25
+CHECK_TEXT = "The quick brown fox, ove!"
+CHECK_RTOL = 1e-4
+# The check's models: tiny's six variants plus the settings that change the model's structure.
+CHECK_EXPERIMENT = '''base = "tiny"
+description = "side-by-side twin check: tiny's variants and structure settings, a few steps"
+
+[data]
+source = "file"
+path = "{corpus}"
+
+[train]
+steps = 3
+
+[schedule]
+warmup_steps = 1
+
+[eval]
+every = 3
+windows = 4
+'''
+CHECK_VARIANTS = {
+    "mha": {"model.attention.kind": "mha"},
+    "gqa": {"model.attention.kind": "gqa"},
+    "mqa": {"model.attention.kind": "mqa"},
+    "mla": {"model.attention.kind": "mla"},
+    "gta": {"model.attention.kind": "gta"},
+    "gla": {"model.attention.kind": "gla"},
+    "mla-always": {"model.attention.kind": "mla", "model.attention.query_compression": "always"},
+    "mla-dense-interleaved": {"model.attention.kind": "mla", "model.attention.q_lora_rank": 0, "model.rope_style": "interleaved"},
+    "gla-always": {"model.attention.kind": "gla", "model.attention.query_compression": "always"},
+    "gta-interleaved": {"model.attention.kind": "gta", "model.rope_style": "interleaved"},
+    "mha-untied-eps": {"model.attention.kind": "mha", "model.tie_embeddings": False, "model.norm_eps": 1e-6},
+    "mla-latent-eps": {"model.attention.kind": "mla", "model.attention.latent_norm_eps": 1e-3},
+}
+
+
+def fail(message):
+    print(f"side-by-side: FAIL: {message}", file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+def say(message):
+    print(message, flush=True)
+
+
+def run(cmd, what):
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    if p.returncode != 0:
+        fail(f"{what}: `{' '.join(cmd)}` exited {p.returncode}: {(p.stderr or p.stdout).strip()[-2000:]}")
+    return p.stdout
+
+
+def toml_value(v):
+    return ("true" if v else "false") if isinstance(v, bool) else json.dumps(v)
+
+
+class AttnLab:
+    def __init__(self, binary, scratch):
+        self.binary, self.scratch = binary, scratch
+
+    def bench(self, experiment, steps, run_name=None, experiments_dir=None):
+        out = os.path.join(self.scratch, "train.json")
+        cmd = [self.binary, "bench", "--experiment", experiment, "--steps", str(steps), "--json", out]
+        if run_name:
+            cmd += ["--run", run_name]
+        if experiments_dir:
+            cmd += ["--experiments", experiments_dir]
+        run(cmd, f"attnlab bench {experiment}{'/' + run_name if run_name else ''}")
+        with open(out) as f:
+            return json.load(f)
+
+    def decode(self, contexts, batch, steps, experiment=None):
+        out = os.path.join(self.scratch, "decode.json")
+        cmd = [self.binary, "bench", "decode", "--contexts", ",".join(map(str, contexts)), "--batch", str(batch),
+               "--steps", str(steps), "--json", out]
+        if experiment:
+            cmd += ["--experiment", experiment]
+        run(cmd, f"attnlab bench decode (batch {batch}, contexts {contexts})")
+        with open(out) as f:
+            return json.load(f)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def load_average():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
+def check_twin(attnlab, pr, torch, scratch):
+    """AttnLab's checkpoint weights in the twin give AttnLab's logits; the twin's cached decoding
+    (both latent paths) gives its full forward's logits."""
+    try:
+        import h5py
+    except ImportError:
+        fail("h5py is missing: pip install h5py (the twin check reads AttnLab's checkpoints with it; or pass --no-check)")
+
+    exp_dir = os.path.join(scratch, "experiments")
+    os.makedirs(exp_dir, exist_ok=True)
+    for name in ("quickstart", "tiny"):
+        shutil.copy(os.path.join(ROOT, "experiments", f"{name}.toml"), exp_dir)
+    # A small corpus (this file's docstring, repeated) keeps the runs' final evaluation short.
+    corpus = os.path.join(scratch, "corpus.txt")
+    with open(corpus, "w") as f:
+        f.write(__doc__ * 8)
+    text = CHECK_EXPERIMENT.format(corpus=corpus) + "".join(
+        f'\n[[variants]]\nname = "{name}"\nset = {{ {", ".join(f"{json.dumps(k)} = {toml_value(v)}" for k, v in keys.items())} }}\n'
+        for name, keys in CHECK_VARIANTS.items())
+    with open(os.path.join(exp_dir, "twin-check.toml"), "w") as f:
+        f.write(text)
+    results = os.path.join(scratch, "results")
+    run([attnlab.binary, "run", "twin-check", "--experiments", exp_dir, "--results", results], "training the check models")
+    rows = attnlab.bench("twin-check", 1, experiments_dir=exp_dir)["rows"]
+    ids = None
+    for row in rows:
+        run_file = os.path.join(results, "twin-check", f"{row['run']}.h5")
+        dump = os.path.join(scratch, f"{row['run']}-logits.json")
+        run([attnlab.binary, "eval", run_file, "--dump-logits", dump, "--text", CHECK_TEXT], f"attnlab eval {row['run']}")
+        with open(dump) as f:
+            ref = json.load(f)
+        model = pr.build_twin(row)
+        with h5py.File(run_file, "r") as f:
+            slot = int(f["checkpoint/meta"][0])
+            if slot < 0:
+                fail(f"{run_file}: no checkpoint to load into the twin")
+            params = f[f"checkpoint/slot{slot}/params"]
+            state = {k: torch.from_numpy(params[k][()]) for k in params}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        if missing or unexpected:
+            fail(f"twin of {row['run']}: AttnLab's parameter names differ: missing {missing}, unexpected {unexpected}")
+        ids = torch.tensor([ref["token_ids"]])
+        with torch.no_grad():
+            logits = model.logits(ids)[0].double()
+        expected = torch.tensor(ref["logits"], dtype=torch.float64)
+        rel = float((logits - expected).abs().max() / expected.abs().max())
+        if not rel <= CHECK_RTOL:
+            fail(f"twin of {row['run']}: logits differ from AttnLab's by {rel:.2e} relative (limit {CHECK_RTOL})")
+        decode_rel = 0.0
+        for mode in (["naive", "absorbed"] if row["attention"] in ("mla", "gla") else [None]):
+            model.prepare_decoding(mode or "absorbed")
+            caches = [pr.Cache() for _ in model.layers]
+            with torch.no_grad():
+                pieces = [model.logits(ids[:, :5], caches, ids.shape[1])]
+                pieces += [model.logits(ids[:, i:i + 1], caches, ids.shape[1]) for i in range(5, ids.shape[1])]
+            decoded = torch.cat(pieces, dim=1)[0].double()
+            decode_rel = max(decode_rel, float((decoded - logits).abs().max() / logits.abs().max()))
+        if not decode_rel <= CHECK_RTOL:
+            fail(f"twin of {row['run']}: cached decoding differs from the full forward by {decode_rel:.2e} relative")
+        say(f"check {row['run']:<22} params {row['parameters']:>7,} (both)  logits vs AttnLab {rel:.1e}  "
+            f"decode vs forward {decode_rel:.1e}")
+    return {"models": [r["run"] for r in rows], "text": CHECK_TEXT, "rtol": CHECK_RTOL}
+
+
+def training_configs(attnlab, experiments, quick):
+    """(experiment, run) for every distinct config, from a 1-step pass of `attnlab bench`."""
+    configs = []
+    for experiment in experiments:
+        report = attnlab.bench(experiment, 1, run_name="mha" if quick and experiment == "tiny" else None)
+        configs += [(experiment, row["run"]) for row in report["rows"]]
+    return configs
+
+
+def bench_training(attnlab, pr, torch, experiments, rounds, steps, quick, rows_out):
+    configs = training_configs(attnlab, experiments, quick)
+    say(f"training: {len(configs)} configs x {rounds} rounds of {steps} steps per side")
+    say(f"{'experiment/run':<40} {'params':>10} {'tok/step':>8} {'AttnLab':>8} {'eager':>8} {'compile':>8} "
+        f"{'x eager':>7} {'x compile':>9}  target")
+    for experiment, name in configs:
+        seconds = {"attnlab": [], "eager": [], "compile": []}
+        row, timers = None, {}
+        for r in range(rounds):
+            order = ["attnlab", "eager", "compile"]
+            order = order[r % 3:] + order[:r % 3] if row is not None else order
+            for side in order:
+                if side == "attnlab":
+                    row = attnlab.bench(experiment, steps, run_name=name)["rows"][0]
+                    seconds["attnlab"] += [ms / 1000 for ms in row["step_ms"]]
+                    continue
+                if side not in timers:
+                    torch.set_num_threads(row["threads"])
+                    timers[side] = pr.TrainingTimer(row, compiled=side == "compile")
+                seconds[side] += timers[side].time_steps(steps)
+        tps = {side: row["tokens_per_step"] * len(s) / sum(s) for side, s in seconds.items()}
+        ratio_eager, ratio_compile = tps["attnlab"] / tps["eager"], tps["attnlab"] / tps["compile"]
+        passed = ratio_eager >= TARGET_EAGER and ratio_compile >= TARGET_COMPILE
+        rows_out.append({
+            "experiment": experiment, "run": name, "attention": row["attention"], "parameters": row["parameters"],
+            "twin_parameters": pr.parameter_count(timers["eager"].model), "batch_size": row["batch_size"],
+            "seq_len": row["seq_len"], "grad_accum": row["grad_accum"], "tokens_per_step": row["tokens_per_step"],
+            "threads": row["threads"], "model_config": row["model_config"],
+            "tokens_per_second": tps, "step_seconds": seconds,
+            "ratio_eager": ratio_eager, "ratio_compile": ratio_compile, "target": "pass" if passed else "miss"})
+        say(f"{experiment + '/' + name:<40} {row['parameters']:>10,} {row['tokens_per_step']:>8} {tps['attnlab']:>8.0f} "
+            f"{tps['eager']:>8.0f} {tps['compile']:>8.0f} {ratio_eager:>7.2f} {ratio_compile:>9.2f}  "
+            f"{'pass' if passed else 'miss'}")
+
+
+def bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, experiment, rows_out):
+    say(f"decoding: contexts {contexts}, batches {batches}, {rounds} rounds of {steps} steps per side")
+    say(f"{'model':<10} {'decode':<9} {'batch':>5} {'context':>7} {'KV bytes/seq':>12} {'AttnLab tok/s':>13} "
+        f"{'twin tok/s':>10} {'ratio':>6}  target")
+    twins = {}
+    for batch in batches:
+        for context in contexts:
+            medians, rows = {}, None
+            for r in range(rounds):
+                sides = ["attnlab", "twin"] if r % 2 == 0 else ["twin", "attnlab"]
+                if rows is None:
+                    sides = ["attnlab", "twin"]
+                for side in sides:
+                    if side == "attnlab":
+                        report = attnlab.decode([context], batch, steps, experiment)
+                        rows = report["rows"]
+                        torch.set_num_threads(report["threads"])
+                        for row in rows:
+                            medians.setdefault((row["model"], row.get("latent_decode")), {"attnlab": [], "twin": []})[
+                                "attnlab"].append(row["ms_per_step"] / 1000)
+                        continue
+                    for row in rows:
+                        key = (row["model"], row.get("latent_decode"))
+                        # max_seq_len grows with the contexts of the call, so the twin is rebuilt when it does.
+                        config = json.dumps(row["model_config"], sort_keys=True)
+                        if config not in twins:
+                            twins[config] = pr.TwinLM(row["model_config"])
+                        seconds, kv_bytes = pr.time_decoding(twins[config], row.get("latent_decode"), batch, context, steps)
+                        if kv_bytes != row["kv_bytes_per_sequence"]:
+                            fail(f"twin of {row['model']}: KV cache {kv_bytes} bytes per sequence at context {context}, "
+                                 f"AttnLab's {row['kv_bytes_per_sequence']}")
+                        medians[key]["twin"].append(statistics.median(seconds))
+            for row in rows:
+                m = medians[(row["model"], row.get("latent_decode"))]
+                a, t = statistics.median(m["attnlab"]), statistics.median(m["twin"])
+                ratio = (batch / a) / (batch / t)
+                rows_out.append({
+                    "model": row["model"], "attention": row["attention"], "latent_decode": row.get("latent_decode"),
+                    "batch": batch, "context": context, "kv_bytes_per_sequence": row["kv_bytes_per_sequence"],
+                    "model_config": row["model_config"], "ms_per_step": {"attnlab": a * 1000, "twin": t * 1000},
+                    "round_median_seconds": m, "tokens_per_second": {"attnlab": batch / a, "twin": batch / t},
+                    "ratio": ratio, "target": "pass" if ratio > TARGET_DECODE else "miss"})
+                say(f"{row['model']:<10} {row.get('latent_decode') or '-':<9} {batch:>5} {context:>7} "
+                    f"{row['kv_bytes_per_sequence']:>12,} {batch / a:>13.0f} {batch / t:>10.0f} {ratio:>6.2f}  "
+                    f"{'pass' if ratio > TARGET_DECODE else 'miss'}")
+
+
+def markdown(report):
+    env = report["environment"]
+    lines = [
+        "# AttnLab vs its PyTorch twin, side by side", "",
+        f"{env['date']} on {env['host']} ({env['cpu']}): AttnLab's BLAS core {env['blas_core']}, "
+        f"PyTorch {env['torch']}, {env['threads']} thread(s) per side; load average {env['load_average_before']} "
+        f"before, {env['load_average_after']} after. Removed from both sides' environment: "
+        f"{', '.join(f'{k}={v}' for k, v in env['unset'].items()) or 'nothing (neither variable was set)'}. "
+        f"{report['rounds']} interleaved rounds of {report['steps']} timed steps per side"
+        f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}`, {report['seconds']:.0f} s.", ""]
+    if not report["quiet"]:
+        lines += [f"**Not a quiet machine: load average {env['load_average_before']} at the start on {env['cores']} cores. "
+                  "These figures are not a performance comparison.**", ""]
+    if report.get("check"):
+        lines += [f"Twin check: {len(report['check']['models'])} models (AttnLab checkpoint weights loaded into the twin) "
+                  f"give AttnLab's logits within {report['check']['rtol']} relative, and the twin's cached decoding "
+                  "equals its full forward.", ""]
+    if report["training"]:
+        lines += ["## Training tokens/s", "",
+                  f"Target: AttnLab >= {TARGET_EAGER}x PyTorch eager and >= {TARGET_COMPILE}x torch.compile.", "",
+                  "| experiment | run | attention | params | tokens/step | AttnLab tok/s | eager tok/s | compile tok/s | "
+                  "x eager | x compile | target |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in report["training"]:
+            t = r["tokens_per_second"]
+            lines.append(f"| {r['experiment']} | {r['run']} | {r['attention']} | {r['parameters']:,} | {r['tokens_per_step']:,} | "
+                         f"{t['attnlab']:.0f} | {t['eager']:.0f} | {t['compile']:.0f} | {r['ratio_eager']:.2f} | "
+                         f"{r['ratio_compile']:.2f} | {r['target']} |")
+        lines.append("")
+    if report["decoding"]:
+        lines += ["## Decoding tokens/s (KV cache, eager twin)", "", "Target: AttnLab faster than the twin (ratio > 1).", "",
+                  "| model | attention | decode | batch | context | KV bytes/sequence | AttnLab ms/step | twin ms/step | "
+                  "AttnLab tok/s | twin tok/s | ratio | target |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in report["decoding"]:
+            ms, t = r["ms_per_step"], r["tokens_per_second"]
+            lines.append(f"| {r['model']} | {r['attention']} | {r['latent_decode'] or '-'} | {r['batch']} | {r['context']:,} | "
+                         f"{r['kv_bytes_per_sequence']:,} | {ms['attnlab']:.2f} | {ms['twin']:.2f} | {t['attnlab']:.0f} | "
+                         f"{t['twin']:.0f} | {r['ratio']:.2f} | {r['target']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--quick", action="store_true", help="smoke run: tiny/mha, tiny's models at contexts 16,32, 1 round")
+    ap.add_argument("--rounds", type=int, help="interleaved rounds per config (default 3, --quick 1)")
+    ap.add_argument("--steps", type=int, help="timed steps per side per round (default 5, --quick 2)")
+    ap.add_argument("--contexts", default="128,512,1024,2048,4096", help="decode contexts (default AttnLab's)")
+    ap.add_argument("--batches", default="1,8", help="decode batch sizes")
+    ap.add_argument("--experiments", help="comma-separated experiments to time in training (default bench-grid, "
+                                          "quickstart and every experiments/ablation-*.toml; --quick: tiny's mha run)")
+    ap.add_argument("--no-build", action="store_true", help="use the existing .build/release/attnlab")
+    ap.add_argument("--no-check", action="store_true", help="skip the twin-equals-AttnLab check")
+    ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--no-decode", action="store_true")
+    ap.add_argument("--out", help="writes OUT.json and OUT.md (default bench/side-by-side, --quick: bench/side-by-side-quick, "
+                                   "which git ignores)")
+    a = ap.parse_args()
+    rounds = a.rounds if a.rounds is not None else 1 if a.quick else 3
+    steps = a.steps if a.steps is not None else 2 if a.quick else 5
+    for option, value in (("--rounds", rounds), ("--steps", steps)):
+        if not 1 <= value <= 1000:
+            ap.error(f"{option}: expected 1 to 1000, found {value}")
+    try:
+        contexts = [int(x) for x in a.contexts.split(",")]
+        batches = [int(x) for x in a.batches.split(",")]
+    except ValueError:
+        contexts = batches = [0]
+    if not all(1 <= c <= 65536 for c in contexts) or not all(1 <= b <= 1024 for b in batches):
+        ap.error("--contexts and --batches: expected comma-separated integers, contexts 1 to 65536, batches 1 to 1024")
+    if a.quick:
+        contexts, batches = [16, 32], [1, 2]
+    out = a.out or os.path.join(ROOT, "bench", "side-by-side-quick" if a.quick else "side-by-side")
+
+    # Both sides: without the machine's OpenBLAS overrides, removed before torch (and its BLAS) loads.
+    unset = {k: os.environ.pop(k) for k in UNSET if k in os.environ}
+    say("side-by-side: " + (f"removed {', '.join(f'{k}={v}' for k, v in unset.items())} from the environment of both sides"
+                            if unset else f"{' and '.join(UNSET)} are not set; nothing to remove"))
+    try:
+        import torch
+    except ImportError:
+        fail("PyTorch is missing: pip install torch (AttnLab itself needs no Python)")
+    sys.path.insert(0, os.path.join(ROOT, "bench"))
+    import pytorch_reference as pr
+
+    binary = os.path.join(ROOT, ".build", "release", "attnlab")
+    if not a.no_build:
+        say("side-by-side: swift build -c release")
+        env_path = os.environ.get("PATH", "") + os.pathsep + "/opt/swift/usr/bin"
+        p = subprocess.run(["swift", "build", "-c", "release"], cwd=ROOT, capture_output=True, text=True,
+                           env={**os.environ, "PATH": env_path})
+        if p.returncode != 0:
+            fail(f"swift build -c release exited {p.returncode}: {(p.stderr or p.stdout).strip()[-2000:]}")
+    if not os.access(binary, os.X_OK):
+        fail(f"{binary} not found: build it with `swift build -c release` (or drop --no-build)")
+    os.chdir(ROOT)
+    start = time.time()
+    load_before = load_average()
+    cores = os.cpu_count() or 1
+    if load_before and load_before[0] >= QUIET_LOAD * cores:
+        say(f"side-by-side: WARNING: load average {load_before[0]} on {cores} cores: the machine is not quiet, so the "
+            "figures are not a comparison (PyTorch's OpenMP threads slow down most when cores are shared)")
+    env_info = json.loads(run([binary, "env", "--json"], "attnlab env"))
+    with tempfile.TemporaryDirectory() as scratch:
+        attnlab = AttnLab(binary, scratch)
+        check = None if a.no_check else check_twin(attnlab, pr, torch, scratch)
+        training, decoding = [], []
+        if not a.no_train:
+            experiments = a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else ["bench-grid", "quickstart"] + sorted(
+                os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "ablation-*.toml")))
+            bench_training(attnlab, pr, torch, experiments, rounds, steps, a.quick, training)
+        if not a.no_decode:
+            bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, "tiny" if a.quick else None, decoding)
+    report = {
+        "environment": {
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "host": platform.node(), "cpu": cpu_model(), "blas_core": env_info["blas"]["core_name"],
+            "blas_config": env_info["blas"]["config"], "torch": torch.__version__, "threads": env_info["blas"]["threads"],
+            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset, "cores": cores},
+        "quiet": not (load_before and load_before[0] >= QUIET_LOAD * cores),
+        "command": " ".join(["python3", "bench/side_by_side.py"] + sys.argv[1:]), "quick": a.quick,
+        "rounds": rounds, "steps": steps, "seconds": round(time.time() - start, 1), "check": check,
+        "targets": {"training_vs_eager": TARGET_EAGER, "training_vs_compile": TARGET_COMPILE, "decoding_vs_twin": TARGET_DECODE},
+        "training": training, "decoding": decoding}
+    with open(out + ".json", "w") as f:
+        json.dump(report, f, indent=1, sort_keys=True)
+    with open(out + ".md", "w") as f:
+        f.write(markdown(report))
+    misses = sum(r["target"] == "miss" for r in training + decoding)
+    say(f"side-by-side: {len(training)} training and {len(decoding)} decoding rows, {misses} below target, "
+        f"{time.time() - start:.0f} s; wrote {out}.json and {out}.md")
+
+
+if __name__ == "__main__":
+    main()
