@@ -46,6 +46,8 @@ import Testing
             let sum = r.phaseMs.values.reduce(0, +)
             #expect(abs(r.profiledStepMs - sum - r.unattributedMs) < 1e-9)
             #expect(abs(r.unattributedMs) <= 0.1 * r.profiledStepMs + 0.5, "\(r.phaseMs) vs \(r.profiledStepMs) ms")
+            let matmulGFLOPS = Double(r.modelConfig.trainingMatmulFLOPsPerToken * r.tokensPerStep) / r.phaseMs["matmul"]! * 1e-6
+            #expect(r.matmulGFLOPS > 0 && abs(r.matmulGFLOPS - matmulGFLOPS) <= 1e-9 * matmulGFLOPS)
         }
     }
 

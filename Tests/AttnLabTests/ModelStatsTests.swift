@@ -119,6 +119,7 @@ import Testing
         #expect(c.forwardFLOPsPerToken(context: 16) == 2 * 1168 + 2 * 2 * 2 * (4 + 4) * 16)
         // nanoGPT: 6N + 12 L H Q T with N the matmul weights, Q the head width.
         #expect(c.trainingFLOPsPerToken(context: 16) == 6 * 1168 + 12 * 2 * 2 * 4 * 16)
+        #expect(c.trainingMatmulFLOPsPerToken == 6 * 1168)
         var untied = c
         untied.tieEmbeddings = false
         #expect(untied.forwardFLOPsPerToken(context: 16) == c.forwardFLOPsPerToken(context: 16))
@@ -130,5 +131,6 @@ import Testing
         let c = Self.tinyMLA(.always)
         #expect(c.forwardFLOPsPerToken(context: 16) == 2 * (2 * 564 + 80) + 2 * 2 * 2 * (6 + 3) * 16)
         #expect(c.trainingFLOPsPerToken(context: 0) == 3 * 2 * (2 * 564 + 80))
+        #expect(c.trainingMatmulFLOPsPerToken == 6 * (2 * 564 + 80))
     }
 }

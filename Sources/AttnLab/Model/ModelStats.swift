@@ -98,4 +98,9 @@ extension ModelConfig {
     /// Forward plus backward, the backward pass costing twice the forward (the "6N" rule);
     /// `Int.max` when the count does not fit in an `Int`.
     public func trainingFLOPsPerToken(context: Int) -> Int { (3 * forwardFLOPs(context: context)).value }
+
+    /// The part of `trainingFLOPsPerToken` done by weight matrix products (projections, MLP, LM
+    /// head; 6 per weight: 2 forward, 4 backward), i.e. without the attention's scores and value
+    /// mix. What `attnlab bench` divides by the `matmul` phase's time. `Int.max` on overflow.
+    public var trainingMatmulFLOPsPerToken: Int { (6 * matmulWeightsPerToken).value }
 }

@@ -101,6 +101,11 @@ public struct TrainingBenchmarkRow: Codable, Sendable {
     public var phaseMs: [String: Double]
     /// profiledStepMs minus the phases: graph resets and loop glue outside any op.
     public var unattributedMs: Double
+    /// Rate of the `matmul` phase: `ModelConfig.trainingMatmulFLOPsPerToken` x tokensPerStep
+    /// over the phase's ms per profiled step, GFLOP/s (0 when the phase took no time). Against
+    /// `sgemmPeakGFLOPS` it shows how fast BLAS runs at the model's GEMM shapes; MFU below that
+    /// fraction is time spent outside the weight GEMMs.
+    public var matmulGFLOPS: Double
 }
 
 /// A benchmark's rows with where and how they were measured.
@@ -117,14 +122,14 @@ public struct TrainingBenchmarkReport: Codable, Sendable {
     /// unattributed rest.
     public var table: String {
         let header = ["run", "attention", "params", "tokens/step", "threads", "tokens/s", "step ms (median)", "MFU", "sgemm peak GFLOP/s",
-                      "activations MiB", "profiled step ms"] + Self.phases.map { "\($0) ms" } + ["other ms"]
+                      "activations MiB", "profiled step ms"] + Self.phases.map { "\($0) ms" } + ["other ms", "matmul GFLOP/s"]
         var lines = [environment.summary, "", "| " + header.joined(separator: " | ") + " |",
                      "|" + String(repeating: "---|", count: header.count)]
         for r in rows {
             let cells = [r.run, r.attention, grouped(r.parameters), grouped(r.tokensPerStep), "\(r.threads)",
                          fixed(r.tokensPerSecond, 0), fixed(r.medianStepMs, 1), percent(r.mfu), fixed(r.sgemmPeakGFLOPS, 1),
                          fixed(Double(r.activationBytes) / 1_048_576, 1), fixed(r.profiledStepMs, 1)]
-                + Self.phases.map { fixed(r.phaseMs[$0] ?? 0, 1) } + [fixed(r.unattributedMs, 1)]
+                + Self.phases.map { fixed(r.phaseMs[$0] ?? 0, 1) } + [fixed(r.unattributedMs, 1), fixed(r.matmulGFLOPS, 1)]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }
         return lines.joined(separator: "\n")
@@ -225,6 +230,8 @@ private func benchmarkTrainingStep(
     let tokensPerStep = batch * seqLen * accum
     let tokensPerSecond = Double(tokensPerStep * steps) / timed.reduce(0, +)
     let flops = config.model.trainingFLOPsPerToken(context: seqLen)
+    let matmulFLOPs = Double(config.model.trainingMatmulFLOPsPerToken) * Double(tokensPerStep)
+    let matmulMs = phaseMs[OpFamily.matmul.rawValue] ?? 0
     return TrainingBenchmarkRow(
         run: name, attention: config.model.attention.kind.rawValue, modelConfig: config.model.resolved, parameters: params.reduce(0) { $0 + $1.count },
         batchSize: batch, seqLen: seqLen, gradAccum: accum, threads: Parallel.workers, tokensPerStep: tokensPerStep,
@@ -232,5 +239,6 @@ private func benchmarkTrainingStep(
         trainingFlopsPerToken: flops, sgemmPeakGFLOPS: peakGFLOPS,
         mfu: Double(flops) * tokensPerSecond / (peakGFLOPS * 1e9), activationBytes: activationBytes,
         profiledStepMs: profiledStepMs, phaseMs: phaseMs,
-        unattributedMs: profiledStepMs - phaseMs.values.reduce(0, +))
+        unattributedMs: profiledStepMs - phaseMs.values.reduce(0, +),
+        matmulGFLOPS: matmulMs > 0 ? Double(matmulFLOPs) / (matmulMs / 1000) / 1e9 : 0)
 }
