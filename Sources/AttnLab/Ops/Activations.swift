@@ -67,11 +67,16 @@ extension Graph {
             Parallel.forRanges(n) { r in
                 forSigmoidBlocks(of: gp, r) { b, s in
                     let o = b.lowerBound, gb = gp + o, ub = up_ + o, dyb = dy + o
-                    if let du {
+                    if let du, let dg {  // the usual case: one pass for both
+                        let dub = du + o, dgb = dg + o
+                        for i in 0..<b.count {
+                            dub[i] += dyb[i] * gb[i] * s[i]
+                            dgb[i] += dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i]))
+                        }
+                    } else if let du {
                         let dub = du + o
                         for i in 0..<b.count { dub[i] += dyb[i] * gb[i] * s[i] }
-                    }
-                    if let dg {
+                    } else if let dg {
                         let dgb = dg + o
                         for i in 0..<b.count { dgb[i] += dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i])) }
                     }
