@@ -377,10 +377,7 @@ import Testing
         let full = try runExperiment(box.load("resume", sets), resultsDirectory: box.results.appendingPathComponent("full"), quiet: true)[0]
         let exp = try box.load("resume", sets)
         let path = box.path("resume", "mla")
-        _ = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in
-            if step == 19 { StopRequest.request() }
-        }
-        StopRequest.reset()
+        _ = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in step == 19 }
         _ = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)
         let a = try #require(try RunRecord(path: full.path).diagnostics)
         let b = try #require(try RunRecord(path: path).diagnostics)

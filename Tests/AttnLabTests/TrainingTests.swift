@@ -68,10 +68,7 @@ import Testing
         let full = try runExperiment(box.load("resume"), resultsDirectory: box.results.appendingPathComponent("full"), quiet: true)[0]
         let exp = try box.load("resume")
         let path = box.path("resume", "mla")
-        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in
-            if step == 27 { StopRequest.request() }
-        }
-        StopRequest.reset()
+        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in step == 27 }
         #expect(first.status == .interrupted && first.step == 27)
         let r0 = try RunReader(path: path)
         #expect(try r0.status() == (.interrupted, 27))

@@ -57,7 +57,8 @@ import Testing
     /// Same data and seq_len, different batch size, accumulation and threads: the same windows,
     /// and the same loss for the same weights.
     @Test func validationDoesNotDependOnBatchSizeAccumulationOrThreads() throws {
-        let box = try TrainingSandbox()
+        // Exclusive: it sets the process-wide thread counts, which concurrent training would see.
+        let box = try TrainingSandbox(exclusive: true)
         defer { box.remove() }
         try box.experiment("b", kinds: ["mla"])
         let settings = [["train.batch_size=16", "train.grad_accum=1", "train.threads=1"],

@@ -24,7 +24,4 @@ public enum StopRequest {
         }
     }
 
-    /// Requests a stop as a signal would (tests use it to interrupt a run at a chosen step).
-    public static func request() { flag.store(1, ordering: .relaxed) }
-    public static func reset() { flag.store(0, ordering: .relaxed) }
 }

@@ -14,8 +14,10 @@ public struct RunOutcome: Sendable {
 
 /// Trains one run of an experiment and records it in `path`. With `resume`, continues the run
 /// in that file from its last checkpoint; otherwise creates the file (never over an existing one,
-/// unless `replace`, which removes it first). `afterStep` is called after every completed step
-/// (tests use it to interrupt at a chosen step).
+/// unless `replace`, which removes it first). `stopAfter` is asked after every completed step
+/// whether to stop there exactly as a Ctrl-C would (checkpoint, status `interrupted`); tests use
+/// it to interrupt one run at a chosen step without touching the process-wide `StopRequest`,
+/// which runs trained at the same time would also see.
 ///
 /// The run holds `RunFileLock` on `path` from before it looks at the file until it returns, so
 /// a second writer (another `run`, `--resume`, `--overwrite` or sweep child) is refused.
@@ -28,7 +30,7 @@ public struct RunOutcome: Sendable {
 ///   resumed once the cause is fixed.
 public func trainRun(
     experiment: String, run: ExperimentRun, path: String, resume: Bool = false, replace: Bool = false,
-    dataDirectory: String = "data", quiet: Bool = false, afterStep: ((Int) -> Void)? = nil
+    dataDirectory: String = "data", quiet: Bool = false, stopAfter: ((Int) -> Bool)? = nil
 ) throws -> RunOutcome {
     let config = run.config
     try config.model.validate()
@@ -182,8 +184,8 @@ public func trainRun(
                 if !quiet { progress.message("\(experiment)/\(run.name) eval @ \(step): \(evalText(lastEval))") }
             }
             if config.log.checkpointEvery > 0 && step % config.log.checkpointEvery == 0 && step < config.train.steps { try checkpoint(step) }
-            afterStep?(step)
-            if StopRequest.isRequested && step < config.train.steps {
+            let stopHere = stopAfter?(step) ?? false
+            if (stopHere || StopRequest.isRequested) && step < config.train.steps {
                 try checkpoint(step)
                 if !quiet { progress.message("\(experiment)/\(run.name): interrupted at step \(step); checkpoint written, resume with --resume \(path)") }
                 return try finish(.interrupted, step)
