@@ -22,7 +22,7 @@ test: deps
 
 # AttnLab against its PyTorch twin (bench/side_by_side.py, bench/README.md): training on the shape
 # grid and the ablation configs, eager and torch.compile, and cached decoding, interleaved; writes
-# bench/side-by-side.json and .md. Needs torch (pip install torch); takes two to three hours on 2 cores.
+# bench/side-by-side.json and .md. Needs torch (pip install torch); an estimated 1.5 to 3 hours on 2 cores (not yet run end to end).
 bench: build
 	python3 bench/side_by_side.py --no-build
 

@@ -167,6 +167,7 @@ def check_twin(attnlab, pr, torch, scratch):
     run([attnlab.binary, "run", "twin-check", "--experiments", exp_dir, "--results", results], "training the check models")
     rows = attnlab.bench("twin-check", 1, experiments_dir=exp_dir)["rows"]
     ids = None
+    measured = {}
     for row in rows:
         run_file = os.path.join(results, "twin-check", f"{row['run']}.h5")
         dump = os.path.join(scratch, f"{row['run']}-logits.json")
@@ -203,7 +204,8 @@ def check_twin(attnlab, pr, torch, scratch):
             fail(f"twin of {row['run']}: cached decoding differs from the full forward by {decode_rel:.2e} relative")
         say(f"check {row['run']:<22} params {row['parameters']:>7,} (both)  logits vs AttnLab {rel:.1e}  "
             f"decode vs forward {decode_rel:.1e}")
-    return {"models": [r["run"] for r in rows], "text": CHECK_TEXT, "rtol": CHECK_RTOL}
+        measured[row["run"]] = {"logits_vs_attnlab": rel, "decode_vs_forward": decode_rel}
+    return {"models": [r["run"] for r in rows], "text": CHECK_TEXT, "rtol": CHECK_RTOL, "measured": measured}
 
 
 def training_configs(attnlab, experiments, quick):
@@ -297,6 +299,16 @@ def bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, experim
                     f"{'pass' if ratio > TARGET_DECODE else 'miss'}")
 
 
+def git_commit():
+    """The checkout's commit (with `-dirty` when it has local changes), or None outside git."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True)
+        return head.stdout.strip() + ("-dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
 def markdown(report):
     env = report["environment"]
     lines = [
@@ -305,14 +317,22 @@ def markdown(report):
         f"PyTorch {env['torch']}, {env['threads']} thread(s) per side; load average {env['load_average_before']} "
         f"before, {env['load_average_after']} after. Removed from both sides' environment: "
         f"{', '.join(f'{k}={v}' for k, v in env['unset'].items()) or 'nothing (neither variable was set)'}. "
-        f"{report['rounds']} interleaved rounds of {report['steps']} timed steps per side"
-        f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}`, {report['seconds']:.0f} s.", ""]
+        f"{report['rounds']} interleaved round(s) of {report['steps']} timed steps per side"
+        f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}` at commit {env.get('commit') or 'unknown'}, "
+        f"{report['seconds']:.0f} s, finished at the date above.", "",
+        "How to read it: a side's tokens/s is its tokens over its timed step seconds, all rounds pooled; "
+        "\"x eager\" and \"x compile\" are AttnLab's tokens/s over the twin's (above 1: AttnLab is faster); "
+        "decode ratios likewise. Figures depend on the machine and its load; only ratios from one run compare "
+        "the two. Columns and method: `bench/README.md`.", ""]
     if not report["quiet"]:
         lines += [f"**Not a quiet machine: load average {env['load_average_before']} at the start on {env['cores']} cores. "
                   "These figures are not a performance comparison.**", ""]
     if report.get("check"):
+        measured = report["check"].get("measured", {})
+        worst = max((m["logits_vs_attnlab"] for m in measured.values()), default=None)
         lines += [f"Twin check: {len(report['check']['models'])} models (AttnLab checkpoint weights loaded into the twin) "
-                  f"give AttnLab's logits within {report['check']['rtol']} relative, and the twin's cached decoding "
+                  f"give AttnLab's logits within {report['check']['rtol']} relative"
+                  f"{f' (largest measured {worst:.1e})' if worst is not None else ''}, and the twin's cached decoding "
                   "equals its full forward.", ""]
     if report["training"]:
         lines += ["## Training tokens/s", "",
@@ -360,16 +380,39 @@ def main():
     for option, value in (("--rounds", rounds), ("--steps", steps)):
         if not 1 <= value <= 1000:
             ap.error(f"{option}: expected 1 to 1000, found {value}")
-    try:
-        contexts = [int(x) for x in a.contexts.split(",")]
-        batches = [int(x) for x in a.batches.split(",")]
-    except ValueError:
-        contexts = batches = [0]
-    if not all(1 <= c <= 65536 for c in contexts) or not all(1 <= b <= 1024 for b in batches):
-        ap.error("--contexts and --batches: expected comma-separated integers, contexts 1 to 65536, batches 1 to 1024")
+    def int_list(option, text, low, high):
+        try:
+            values = [int(x) for x in text.split(",")]
+        except ValueError:
+            values = []
+        if not values or not all(low <= v <= high for v in values):
+            ap.error(f"{option}: expected comma-separated integers from {low} to {high}, found {text!r}")
+        return values
+
+    given = {o for o in ("--contexts", "--batches") if any(arg == o or arg.startswith(o + "=") for arg in sys.argv[1:])}
+    contexts = int_list("--contexts", a.contexts, 1, 65536)
+    batches = int_list("--batches", a.batches, 1, 1024)
     if a.quick:
+        if given:
+            ap.error(f"{' and '.join(sorted(given))}: not with --quick, which decodes tiny's models at contexts 16,32 "
+                     "and batches 1,2")
         contexts, batches = [16, 32], [1, 2]
     out = a.out or os.path.join(ROOT, "bench", "side-by-side-quick" if a.quick else "side-by-side")
+    # Refuse an unwritable output before hours of timing, not after.
+    for path in (out + ".json", out + ".md"):
+        existed = os.path.exists(path)
+        try:
+            with open(path, "a"):
+                pass
+        except OSError as e:
+            ap.error(f"--out: cannot write {path}: {e.strerror}")
+        if not existed:
+            os.remove(path)
+    if a.experiments:
+        unknown = [e for e in a.experiments.split(",") if not os.path.isfile(os.path.join(ROOT, "experiments", e + ".toml"))]
+        if unknown:
+            known = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "*.toml")))
+            ap.error(f"--experiments: no experiments/{unknown[0]}.toml; choose from {', '.join(known)}")
 
     # Both sides: without the machine's OpenBLAS overrides, removed before torch (and its BLAS) loads.
     unset = {k: os.environ.pop(k) for k in UNSET if k in os.environ}
@@ -415,7 +458,8 @@ def main():
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "host": platform.node(), "cpu": cpu_model(), "blas_core": env_info["blas"]["core_name"],
             "blas_config": env_info["blas"]["config"], "torch": torch.__version__, "threads": env_info["blas"]["threads"],
-            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset, "cores": cores},
+            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset, "cores": cores,
+            "commit": git_commit()},
         "quiet": not (load_before and load_before[0] >= QUIET_LOAD * cores),
         "command": " ".join(["python3", "bench/side_by_side.py"] + sys.argv[1:]), "quick": a.quick,
         "rounds": rounds, "steps": steps, "seconds": round(time.time() - start, 1), "check": check,

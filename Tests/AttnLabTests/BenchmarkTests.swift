@@ -51,6 +51,33 @@ import Testing
         }
     }
 
+    /// An unwritable --json is refused before anything is timed (a benchmark can run for hours),
+    /// by both benchmarks, for a missing folder, a folder path and a read-only folder.
+    @Test func unwritableJSONIsRefusedBeforeTiming() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("out", kinds: ["mha"])
+        let readOnly = box.root.appendingPathComponent("ro")
+        try FileManager.default.createDirectory(at: readOnly, withIntermediateDirectories: false)
+        try FileManager.default.setAttributes([.posixPermissions: 0o500], ofItemAtPath: readOnly.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: readOnly.path) }
+        var paths = [box.root.appendingPathComponent("no/such/x.json").path, box.root.path]
+        // root ignores permissions; the read-only case is meaningful only for other users.
+        if getuid() != 0 { paths.append(readOnly.appendingPathComponent("x.json").path) }
+        for path in paths {
+            var timed = false
+            #expect(throws: BenchmarkOutputError.self) {
+                _ = try benchmarkTraining(.experiment(name: "out", directory: box.experiments, run: nil), steps: 1, warmup: 0,
+                                          json: path, progress: { _ in timed = true })
+            }
+            #expect(!timed, "\(path): timing started before the output was checked")
+            #expect(throws: BenchmarkOutputError.self) {
+                _ = try benchmarkDecoding(contexts: [4], batches: [1], decodeSteps: 1, json: path, progress: { _ in timed = true })
+            }
+            #expect(!timed, "\(path): decoding started before the output was checked")
+        }
+    }
+
     @Test func runOptionSelectsOneRunAndNamesTheOthersWhenUnknown() throws {
         let box = try TrainingSandbox()
         defer { box.remove() }

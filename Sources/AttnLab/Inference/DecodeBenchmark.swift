@@ -63,6 +63,7 @@ public func benchmarkDecoding(
 ) throws -> DecodeBenchmarkReport {
     precondition(!contexts.isEmpty && !batches.isEmpty && decodeSteps >= 1, "decode benchmark needs contexts, batches and steps")
     precondition(contexts.allSatisfy { $0 >= 1 } && batches.allSatisfy { $0 >= 1 } && prefillChunk >= 1, "contexts, batches and the prefill chunk must be positive")
+    if let json { try checkBenchmarkOutput(json) }
     let environment = BenchmarkEnvironment.current()
     var models: [(name: String, config: ModelConfig)]
     if let experiment {

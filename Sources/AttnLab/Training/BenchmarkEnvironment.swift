@@ -43,6 +43,24 @@ public func writeBenchmarkJSON<T: Encodable>(_ value: T, to path: String) throws
     }
 }
 
+/// Refuses a `--json` path that cannot be written before any timing starts (a benchmark can run
+/// for hours): the file must be writable if it exists, its folder writable if it does not.
+/// - Throws: `BenchmarkOutputError` naming the path and the reason.
+public func checkBenchmarkOutput(_ path: String) throws {
+    let fm = FileManager.default
+    var isDirectory: ObjCBool = false
+    if fm.fileExists(atPath: path, isDirectory: &isDirectory) {
+        if isDirectory.boolValue { throw BenchmarkOutputError("cannot write \(path): it is a directory") }
+        if !fm.isWritableFile(atPath: path) { throw BenchmarkOutputError("cannot write \(path): permission denied") }
+        return
+    }
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+    guard fm.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw BenchmarkOutputError("cannot write \(path): no folder \(folder)")
+    }
+    if !fm.isWritableFile(atPath: folder) { throw BenchmarkOutputError("cannot write \(path): folder \(folder) is not writable") }
+}
+
 /// A benchmark's output file could not be written.
 public struct BenchmarkOutputError: Error, CustomStringConvertible {
     public let description: String

@@ -150,6 +150,7 @@ public func benchmarkTraining(
     progress: (String) -> Void = { _ in }
 ) throws -> TrainingBenchmarkReport {
     precondition(steps >= 1 && warmup >= 0, "benchmark needs steps >= 1 and warmup >= 0")
+    if let json { try checkBenchmarkOutput(json) }
     let environment = BenchmarkEnvironment.current()
     let cases = try source.cases()
     for (name, config) in cases {
