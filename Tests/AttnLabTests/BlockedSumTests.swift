@@ -31,4 +31,18 @@ import Testing
         #expect(x.reduce(0, +) == 1)
         #expect(blocked > 1)
     }
+
+    /// The largest element for every count from 1 to 19 and for 64, wherever it sits; NaNs after
+    /// the first element are skipped.
+    @Test func maximumFindsTheLargestWhereverItIs() {
+        for count in Array(1...19) + [64] {
+            for position in 0..<count {
+                var x = (0..<count).map { Float($0 % 5) - 10 }
+                x[position] = 3
+                if count > 1 && position != 1 { x[1] = .nan }
+                if position == 1 || count == 1 { x[position] = 3 }
+                #expect(BlockedSum.maximum(x, count: count) == 3, "count \(count), largest at \(position)")
+            }
+        }
+    }
 }

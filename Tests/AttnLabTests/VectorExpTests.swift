@@ -74,7 +74,7 @@ import Testing
         }
         #expect(shifted == vectorExp(values.indices.map { plus3[$0] - 3 }))
         var inPlace = values
-        inPlace.withUnsafeMutableBufferPointer { Float.exponentiate($0.baseAddress!, count: $0.count) }
+        inPlace.withUnsafeMutableBufferPointer { Float.exponentials($0.baseAddress!, minus: 0, into: $0.baseAddress!, count: $0.count) }
         #expect(inPlace == alone)
     }
 

@@ -17,7 +17,7 @@ struct AttentionTile {
 /// Returns the largest visible score of the tile (NaN when a visible score is NaN), which the
 /// softmax needs anyway: the stability diagnostics' maximum attention logit.
 ///
-/// Each row: its maximum in eight interleaved partial maxima, `Scalar.exponentials` of the
+/// Each row: its maximum (`BlockedSum.maximum`), `Scalar.exponentials` of the
 /// shifted scores (vectorised for Float, libm for Double), a `BlockedSum`, one scaling pass. The
 /// order of every reduction depends only on the row's length, so results do not depend on
 /// threads or tiling.
@@ -31,7 +31,7 @@ func causalSoftmaxRows<T: Scalar>(
     for r in 0..<tile.rows {
         let row = s + r * ld
         let visible = positionOffset + (tile.rowStart + r) % queries + 1
-        let peak = rowMaximum(row, count: visible)
+        let peak = BlockedSum.maximum(row, count: visible)
         T.exponentials(row, minus: peak, into: row, count: visible)
         let total = BlockedSum.sum(row, count: visible)
         let inv = 1 / total
@@ -42,23 +42,6 @@ func causalSoftmaxRows<T: Scalar>(
         if visible < tile.keys { (row + visible).update(repeating: 0, count: tile.keys - visible) }
     }
     return tilePeak
-}
-
-/// The largest of `x[0..<count]` (count >= 1) in eight interleaved partial maxima, which the
-/// compiler can keep in vector registers. NaNs are skipped (a comparison with NaN is false)
-/// unless every element is NaN; the maximum itself does not depend on the order.
-@inline(__always)
-private func rowMaximum<T: Scalar>(_ x: UnsafePointer<T>, count: Int) -> T {
-    @inline(__always) func larger(_ a: T, _ b: T) -> T { b > a ? b : a }
-    var m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], m4 = x[0], m5 = x[0], m6 = x[0], m7 = x[0]
-    var i = 0
-    while i + 8 <= count {
-        m0 = larger(m0, x[i]); m1 = larger(m1, x[i + 1]); m2 = larger(m2, x[i + 2]); m3 = larger(m3, x[i + 3])
-        m4 = larger(m4, x[i + 4]); m5 = larger(m5, x[i + 5]); m6 = larger(m6, x[i + 6]); m7 = larger(m7, x[i + 7])
-        i += 8
-    }
-    while i < count { m0 = larger(m0, x[i]); i += 1 }
-    return larger(larger(larger(m0, m4), larger(m1, m5)), larger(larger(m2, m6), larger(m3, m7)))
 }
 
 /// Softmax backward for a tile, in place on `dp`: dS = P ⊙ (dP − rowsum(dO ⊙ O)) · scale.

@@ -48,8 +48,7 @@ extension Graph {
                 let e = buffer.baseAddress!
                 for r in range {
                     let row = lp + r * v
-                    var m = row[0]
-                    for j in 1..<v where row[j] > m { m = row[j] }
+                    let m = BlockedSum.maximum(row, count: v)
                     T.exponentials(row, minus: m, into: e, count: v)
                     lsep[r] = m + T.logarithm(BlockedSum.sum(e, count: v))
                 }

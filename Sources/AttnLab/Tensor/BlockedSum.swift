@@ -22,6 +22,23 @@ public enum BlockedSum {
         reduce(count) { a[$0] * b[$0] * c[$0] }
     }
 
+    /// The largest of x[0..<count] (count >= 1) in eight interleaved partial maxima, which the
+    /// compiler can keep in vector registers. NaNs are skipped (a comparison with NaN is false)
+    /// unless x[0] is NaN; the maximum itself does not depend on the order.
+    @inline(__always)
+    public static func maximum<T: Scalar>(_ x: UnsafePointer<T>, count: Int) -> T {
+        @inline(__always) func larger(_ a: T, _ b: T) -> T { b > a ? b : a }
+        var m0 = x[0], m1 = x[0], m2 = x[0], m3 = x[0], m4 = x[0], m5 = x[0], m6 = x[0], m7 = x[0]
+        var i = 0
+        while i + 8 <= count {
+            m0 = larger(m0, x[i]); m1 = larger(m1, x[i + 1]); m2 = larger(m2, x[i + 2]); m3 = larger(m3, x[i + 3])
+            m4 = larger(m4, x[i + 4]); m5 = larger(m5, x[i + 5]); m6 = larger(m6, x[i + 6]); m7 = larger(m7, x[i + 7])
+            i += 8
+        }
+        while i < count { m0 = larger(m0, x[i]); i += 1 }
+        return larger(larger(larger(m0, m4), larger(m1, m5)), larger(larger(m2, m6), larger(m3, m7)))
+    }
+
     @inline(__always)
     private static func reduce<T: Scalar>(_ count: Int, _ term: (Int) -> T) -> T {
         var s0: T = 0, s1: T = 0, s2: T = 0, s3: T = 0, s4: T = 0, s5: T = 0, s6: T = 0, s7: T = 0

@@ -78,11 +78,3 @@ extension Double: Scalar {
     public static var byteSize: Int { 8 }
     public static var typeName: String { "float64" }
 }
-
-extension Scalar {
-    /// x[i] = e^(x[i]) for i < count, in place (see `exponentials`).
-    @inline(__always)
-    public static func exponentiate(_ x: UnsafeMutablePointer<Self>, count: Int) {
-        exponentials(x, minus: 0, into: x, count: count)
-    }
-}
