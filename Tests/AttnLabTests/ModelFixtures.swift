@@ -4,6 +4,8 @@ import AttnLab
 /// parameters stay fast.
 enum Variant: String, CaseIterable, CustomStringConvertible {
     case mha, gqa, mqa, mlaTrainOnly, mlaAlways, mlaDenseQuery, gta, gla
+    /// MLA and GLA without the decoupled RoPE key (qk_rope_head_dim 0: no position signal, NoPE).
+    case mlaNoRope, glaNoRope
     var description: String { rawValue }
 
     func config(d: Int = 8, heads: Int = 2, layers: Int = 2, vocab: Int = 11) -> ModelConfig {
@@ -15,9 +17,10 @@ enum Variant: String, CaseIterable, CustomStringConvertible {
         case .mha: c.attention.kind = .mha
         case .gqa: c.attention.kind = .gqa; c.attention.nKVHeads = heads / 2
         case .mqa: c.attention.kind = .mqa
-        case .mlaTrainOnly, .mlaAlways, .mlaDenseQuery:
+        case .mlaTrainOnly, .mlaAlways, .mlaDenseQuery, .mlaNoRope:
             c.attention.kind = .mla
-            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2; c.attention.qkRopeHeadDim = 2
+            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2
+            c.attention.qkRopeHeadDim = self == .mlaNoRope ? 0 : 2
             c.attention.vHeadDim = 3
             c.attention.qLoraRank = self == .mlaDenseQuery ? 0 : 6
             c.attention.queryCompression = self == .mlaAlways ? .always : .trainOnly
@@ -26,10 +29,11 @@ enum Variant: String, CaseIterable, CustomStringConvertible {
             // Two groups of two heads of 4, RoPE on half of each head.
             c.attention.kind = .gta; c.attention.nHeads = 2 * heads; c.attention.headDim = 4
             c.attention.nKVHeads = heads; c.attention.ropeDim = 2
-        case .gla:
+        case .gla, .glaNoRope:
             // GLA-2: two latent heads of 2, each serving `heads` query heads.
             c.attention.kind = .gla; c.attention.nHeads = 2 * heads; c.attention.nLatentHeads = 2
-            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2; c.attention.qkRopeHeadDim = 2
+            c.attention.kvLoraRank = 4; c.attention.qkNopeHeadDim = 2
+            c.attention.qkRopeHeadDim = self == .glaNoRope ? 0 : 2
             c.attention.vHeadDim = 3; c.attention.qLoraRank = 6; c.attention.queryCompression = .always
         }
         return c

@@ -36,7 +36,11 @@ import Testing
         (with(mla()) { $0.attention.qkRopeHeadDim = 15 }, "model.attention.qk_rope_head_dim", "15"),
         (with(mla()) { $0.attention.qkNopeHeadDim = -20 }, "model.attention.qk_nope_head_dim", "-20"),
         (with(mla()) { $0.attention.qkNopeHeadDim = 0; $0.attention.qkRopeHeadDim = 0 },
-         "model.attention.qk_nope_head_dim", "qk_nope_head_dim 0"),
+         "model.attention.qk_nope_head_dim", "0"),
+        // A key of RoPE only is refused: the latent expands to the no-RoPE part.
+        (with(mla()) { $0.attention.qkNopeHeadDim = 0 }, "model.attention.qk_nope_head_dim", "0"),
+        (with(mla()) { $0.attention.kind = .gla; $0.attention.nLatentHeads = 2; $0.attention.qkNopeHeadDim = 0 },
+         "model.attention.qk_nope_head_dim", "0"),
         (with(mla()) { $0.attention.vHeadDim = 0 }, "model.attention.v_head_dim", "0"),
         (with(mla()) { $0.attention.qLoraRank = 0; $0.attention.queryCompression = .always },
          "model.attention.query_compression", "always"),

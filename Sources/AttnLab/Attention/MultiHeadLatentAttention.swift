@@ -82,21 +82,8 @@ public struct MultiHeadLatentDesign: AttentionDesign {
                 key: "model.attention.qk_rope_head_dim",
                 expected: "an even width in [0, \(ModelConfig.dimensionLimit)], since RoPE rotates pairs", found: "\(a.qkRopeHeadDim)")
         }
-        // The query/key head is [nope ; rope], so a negative nope would mean a rope slice wider
-        // than the head it belongs to.
-        guard a.qkNopeHeadDim >= 0 else {
-            throw ModelConfigError(
-                key: "model.attention.qk_nope_head_dim",
-                expected: ">= 0 (qk_rope_head_dim = \(a.qkRopeHeadDim) cannot exceed the query/key head width qk_nope + qk_rope)",
-                found: "\(a.qkNopeHeadDim)")
-        }
-        try ModelConfig.requireDimension(a.qkNopeHeadDim, "model.attention.qk_nope_head_dim", minimum: 0)
-        guard a.qkNopeHeadDim + a.qkRopeHeadDim > 0 else {
-            throw ModelConfigError(
-                key: "model.attention.qk_nope_head_dim",
-                expected: "qk_nope_head_dim + qk_rope_head_dim > 0 so queries and keys have a width",
-                found: "qk_nope_head_dim \(a.qkNopeHeadDim), qk_rope_head_dim \(a.qkRopeHeadDim)")
-        }
+        // Keys need a no-RoPE part: it is what the latent expands to (the RoPE part may be empty).
+        try ModelConfig.requireDimension(a.qkNopeHeadDim, "model.attention.qk_nope_head_dim")
         if a.queryCompression == .always, a.qLoraRank == 0 {
             throw ModelConfigError(
                 key: "model.attention.query_compression",

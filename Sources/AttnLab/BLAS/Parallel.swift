@@ -7,10 +7,19 @@ public enum Parallel {
     /// Worker count, set once at start-up (`train.threads`, default: all cores).
     nonisolated(unsafe) public static var workers = ProcessInfo.processInfo.activeProcessorCount
 
+    /// The fewest elements a part of a fork-join loop should touch for the split to pay.
+    public static let minimumElementsPerPart = 16384
+
+    /// Items per part for a loop whose items touch `elementsPerItem` elements each, so that a
+    /// part touches at least `minimumElementsPerPart`; at least 1, also for empty items (a
+    /// zero-width MLA RoPE key).
+    @inline(__always)
+    public static func grain(elementsPerItem: Int) -> Int { max(minimumElementsPerPart / max(elementsPerItem, 1), 1) }
+
     /// Runs `body` over `count` items split into at most `workers` contiguous ranges, in
     /// parallel when there are at least `grain` items per part.
     @inline(__always)
-    public static func forRanges(_ count: Int, grain: Int = 16384, _ body: (Range<Int>) -> Void) {
+    public static func forRanges(_ count: Int, grain: Int = minimumElementsPerPart, _ body: (Range<Int>) -> Void) {
         let parts = min(workers, count / max(grain, 1))
         if parts <= 1 { body(0..<count); return }
         withoutActuallyEscaping(body) { body in

@@ -24,7 +24,7 @@ enum ExperimentSchema {
             .int("model.attention.kv_lora_rank", \.model.attention.kvLoraRank, min: 1, max: dim),
             .int("model.attention.q_lora_rank", \.model.attention.qLoraRank, min: 0, max: dim),
             .int("model.attention.qk_nope_head_dim", \.model.attention.qkNopeHeadDim, min: 1, max: dim),
-            .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 1, max: dim),
+            .int("model.attention.qk_rope_head_dim", \.model.attention.qkRopeHeadDim, min: 0, max: dim),
             .int("model.attention.v_head_dim", \.model.attention.vHeadDim, min: 1, max: dim),
             .choice("model.attention.query_compression", \.model.attention.queryCompression),
             .int("model.attention.n_latent_heads", \.model.attention.nLatentHeads, min: 1, max: dim),

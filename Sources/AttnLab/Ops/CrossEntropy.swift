@@ -18,7 +18,7 @@ extension Graph {
         record(.embeddingLoss) {
             let g = y.gptr[0] / T(counted), dl = logits.gptr
             targets.withUnsafeBufferPointer { tp in
-                Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
+                Parallel.forRanges(rows, grain: Parallel.grain(elementsPerItem: v)) { range in
                     withUnsafeTemporaryAllocation(of: T.self, capacity: v) { buffer in
                         let p = buffer.baseAddress!
                         for r in range {
@@ -43,7 +43,7 @@ extension Graph {
     /// are summed in Double in row order. `logSumExp` receives every row's log-sum-exp.
     static func rowCrossEntropySum(_ logits: Tensor<T>, targets: [Int32], logSumExp lsep: UnsafeMutablePointer<T>) -> (sum: Double, count: Int) {
         let v = logits.lastDim, rows = logits.rows, lp = logits.ptr
-        Parallel.forRanges(rows, grain: max(16384 / v, 1)) { range in
+        Parallel.forRanges(rows, grain: Parallel.grain(elementsPerItem: v)) { range in
             withUnsafeTemporaryAllocation(of: T.self, capacity: v) { buffer in
                 let e = buffer.baseAddress!
                 for r in range {

@@ -9,7 +9,7 @@ extension Graph {
         let inv = grad ? scratch(rows) : scratch(0)
         let xp = x.ptr, wp = weight.ptr, yp = y.ptr
         let invp = inv.pointer
-        Parallel.forRanges(rows, grain: max(16384 / d, 1)) { range in
+        Parallel.forRanges(rows, grain: Parallel.grain(elementsPerItem: d)) { range in
             for r in range {
                 let xr = xp + r * d, yr = yp + r * d
                 let ir = 1 / T.squareRoot(BlockedSum.dot(xr, xr, count: d) / T(d) + eps)
@@ -22,7 +22,7 @@ extension Graph {
             let dy = y.gptr
             if let gx = x.grad {
                 let dxp = gx.pointer
-                Parallel.forRanges(rows, grain: max(16384 / d, 1)) { range in
+                Parallel.forRanges(rows, grain: Parallel.grain(elementsPerItem: d)) { range in
                     for r in range {
                         // dx = ir · (g⊙w − x̂ · mean(g⊙w⊙x̂)), x̂ = x · ir
                         let xr = xp + r * d, gr = dy + r * d, ir = invp[r]
@@ -36,7 +36,7 @@ extension Graph {
             // so the order does not depend on the thread count.
             if let gw = weight.grad {
                 let dw = gw.pointer
-                Parallel.forRanges(d, grain: max(16384 / rows, 1)) { cols in
+                Parallel.forRanges(d, grain: Parallel.grain(elementsPerItem: rows)) { cols in
                     let (c0, width) = (cols.lowerBound, cols.count)
                     for r in 0..<rows {
                         let xr = xp + r * d + c0, gr = dy + r * d + c0, ir = invp[r], dwc = dw + c0

@@ -1,7 +1,8 @@
 extension Graph {
     /// Rotary position embedding on the slice [start, start + width) of the last axis of
     /// x [..., T, D]; the rest of the vector passes through. Position of row t is offset + t.
-    /// `style` picks which components form a rotated pair (see `RopeStyle`).
+    /// `style` picks which components form a rotated pair (see `RopeStyle`). A zero-width slice
+    /// rotates nothing and returns `x` itself (MLA/GLA with qk_rope_head_dim 0).
     public func rope(
         _ x: Tensor<T>, start: Int = 0, width: Int? = nil, positionOffset: Int = 0,
         base: Double, style: RopeStyle
@@ -9,8 +10,9 @@ extension Graph {
         precondition(x.rank >= 2, "rope needs [..., T, D], got \(x.shape)")
         let d = x.lastDim, t = x.shape[x.rank - 2]
         let w = width ?? (d - start)
-        precondition(w > 0 && w % 2 == 0 && start >= 0 && start + w <= d,
-                     "rope: slice [\(start), \(start + w)) must be a non-empty even-width part of the last axis \(d)")
+        precondition(w >= 0 && w % 2 == 0 && start >= 0 && start + w <= d,
+                     "rope: slice [\(start), \(start + w)) must be an even-width part of the last axis \(d)")
+        if w == 0 { return x }
         let half = w / 2
         let table = ropeTable(positions: t, offset: positionOffset, half: half, base: base)
         let cosp = table.pointer, sinp = table.pointer + t * half
@@ -21,7 +23,7 @@ extension Graph {
         y.ptr.update(from: x.ptr, count: x.count)
         // Index pairs: half style (i, i + w/2); interleaved (2i, 2i + 1).
         let halfStyle = style == .half
-        Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in
+        Parallel.forRanges(blocks, grain: Parallel.grain(elementsPerItem: t * d)) { range in
         for blk in range { for ti in 0..<t {
             let row = (blk * t + ti) * d + start
             let xr = xp + row, yr = yp + row
@@ -47,7 +49,7 @@ extension Graph {
         record(.normElementwise) {
             let dx = x.gptr, dy = y.gptr
             // The rotation is orthogonal: its transpose rotates back.
-            Parallel.forRanges(blocks, grain: max(16384 / (t * d), 1)) { range in
+            Parallel.forRanges(blocks, grain: Parallel.grain(elementsPerItem: t * d)) { range in
             for blk in range { for ti in 0..<t {
                 let base = (blk * t + ti) * d
                 let gx = dx + base, gy = dy + base

@@ -5,10 +5,11 @@ extension Graph {
         return Tensor(shape: shape, data: x.data, grad: x.grad)
     }
 
-    /// Splits the last axis into consecutive pieces of the given widths.
+    /// Splits the last axis into consecutive pieces of the given widths; a zero width gives an
+    /// empty piece (MLA/GLA with qk_rope_head_dim or qk_nope_head_dim 0).
     public func split(_ x: Tensor<T>, _ widths: [Int]) -> [Tensor<T>] {
         let d = x.lastDim, rows = x.rows
-        precondition(widths.reduce(0, +) == d && widths.allSatisfy { $0 > 0 },
+        precondition(widths.reduce(0, +) == d && widths.allSatisfy { $0 >= 0 },
                      "split: widths \(widths) do not partition last axis of \(x.shape)")
         let grad = needsGrad(x)
         var outs: [Tensor<T>] = []
@@ -83,7 +84,7 @@ extension Graph {
         @inline(__always) func headMajor(_ bi: Int, _ ti: Int, _ hi: Int) -> Int { ((bi * h + hi) * t + ti) * d }
         // Visits every D-wide row as (source offset, destination offset), split over cores by (b, h).
         func eachRow(_ body: (_ from: Int, _ to: Int) -> Void) {
-            Parallel.forRanges(b * h, grain: max(16384 / (t * d), 1)) { range in
+            Parallel.forRanges(b * h, grain: Parallel.grain(elementsPerItem: t * d)) { range in
                 for bh in range { for ti in 0..<t {
                     let (bi, hi) = (bh / h, bh % h)
                     toHeadMajor ? body(tokenMajor(bi, ti, hi), headMajor(bi, ti, hi))
