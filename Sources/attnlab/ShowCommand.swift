@@ -17,6 +17,9 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let experiment = try loadExperiment(
             name: name, directory: experiments.url, overrides: overrides.values)
+        if let tuning = experiment.tuning {
+            print("# [tune] (attnlab tune \(experiment.name); not part of any run's config): \(tuning.summary)\n")
+        }
         for (i, run) in experiment.runs.enumerated() {
             if i > 0 { print("") }
             print("=== \(experiment.name)/\(run.name) ===")

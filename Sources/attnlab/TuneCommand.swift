@@ -27,6 +27,7 @@ struct TuneCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"
     @Flag(help: "Replace generated experiment files (NAME-tune.toml, NAME-tuned.toml) that differ.") var force = false
+    @Flag(help: "Print the grid and each tuning run's state (train, skip, resume, error); write and train nothing.") var dryRun = false
 
     func validate() throws {
         if let jobs { try checkOption("--jobs", jobs, in: 1...1024) }
@@ -36,8 +37,13 @@ struct TuneCommand: ParsableCommand {
         let options = TuneOptions(experiment: name, experimentsDirectory: experiments.url,
                                   resultsDirectory: URL(fileURLWithPath: results), dataDirectory: dataDir,
                                   jobs: jobs ?? 1, force: force)
+        let print: (String) -> Void = { line in FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
+        if dryRun {
+            try describeLearningRateTuning(options, out: print)
+            return
+        }
         // Written unbuffered: the lines are progress, and a pipe would otherwise hold them back.
-        let outcome = try runLearningRateTuning(options) { line in FileHandle.standardOutput.write((line + "\n").data(using: .utf8)!) }
+        let outcome = try runLearningRateTuning(options, out: print)
         if let unreadable = outcome.reportPaths?.unreadable { try failIfUnreadable(unreadable) }
         if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
     }

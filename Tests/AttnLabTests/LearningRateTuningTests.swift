@@ -228,9 +228,28 @@ import Testing
                      + "[tune]\nlr = [3e-3, 1e-2, 3e-2]\nsteps = 12")
         let options = TuneOptions(experiment: "tt", experimentsDirectory: box.experiments, resultsDirectory: box.results,
                                   jobs: 2, executable: exe.path, cores: 2)
+        // --dry-run: the grid, the file it would write and each run's state; nothing written or trained.
+        var plan: [String] = []
+        try describeLearningRateTuning(options) { plan.append($0) }
+        #expect(plan.contains("grid: lr 0.003, 0.01, 0.03 (3) x seeds 0, 12 steps per run ([tune] steps)"))
+        #expect(plan.contains { $0.hasSuffix("tt-tune.toml: would be written") })
+        #expect(plan.filter { $0.hasSuffix("  train") }.count == 6 && plan.last == "6 tuning runs: 6 to train, 0 not trained")
+        #expect(!FileManager.default.fileExists(atPath: box.experiments.appendingPathComponent("tt-tune.toml").path))
+        #expect(!FileManager.default.fileExists(atPath: box.results.appendingPathComponent("tt-tune").path))
+
         var lines: [String] = []
         let outcome = try runLearningRateTuning(options) { lines.append($0) }
         #expect(outcome.exitCode == 0, "\(lines.joined(separator: "\n"))")
+        plan = []
+        try describeLearningRateTuning(options) { plan.append($0) }
+        #expect(plan.contains { $0.hasSuffix("tt-tune.toml: unchanged") })
+        #expect(plan.filter { $0.hasSuffix("  skip (finished)") }.count == 6 && plan.last == "6 tuning runs: 0 to train, 6 not trained")
+        let generatedTune = try String(contentsOfFile: outcome.tuningExperimentPath, encoding: .utf8)
+        try ("# edited\n" + generatedTune).write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
+        plan = []
+        try describeLearningRateTuning(options) { plan.append($0) }
+        #expect(plan.contains { $0.hasSuffix("tt-tune.toml: differs from what would be written; `attnlab tune` refuses to replace it without --force") })
+        try generatedTune.write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
         #expect(outcome.sweep.finished.count == 6)
         let tuning = try #require(outcome.tuning)
         #expect(tuning.variants.map(\.variant) == ["mha", "mla"])

@@ -23,6 +23,18 @@ public struct TuningSettings: Sendable, Equatable {
     static let maximumPoints = 64
     static let keys = ["lr", "lr_min", "lr_max", "points", "steps", "seeds"]
 
+    /// A learning rate as tuning files, reports and plans print it: three significant digits
+    /// (`0.0005`, `0.016`), the precision the grid is rounded to.
+    public static func format(_ lr: Double) -> String { String(format: "%.3g", lr) }
+
+    /// The grid in one line, as `attnlab show` and `attnlab tune --dry-run` print it:
+    /// `lr 0.0005, 0.001, 0.002 (3) x seeds 0, each variant's train.steps`.
+    public var summary: String {
+        "lr " + learningRates.map(Self.format).joined(separator: ", ") + " (\(learningRates.count)) x seeds "
+            + seeds.map(String.init).joined(separator: ", ") + ", "
+            + (steps.map { "\($0) steps per run ([tune] steps)" } ?? "each variant's train.steps")
+    }
+
     /// The `tune.*` leaves of a merged experiment; nil (and no errors) when there are none.
     static func parse(_ layer: ExperimentLayer) -> (settings: TuningSettings?, errors: [String]) {
         let leaves = layer.filter { $0.key == "tune" || $0.key.hasPrefix("tune.") }

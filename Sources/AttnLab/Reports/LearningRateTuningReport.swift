@@ -60,7 +60,7 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
 
     /// A learning rate as reports print it: three significant digits, as the generated
     /// experiment files hold it (`roundedToThreeSignificantDigits`).
-    public static func format(_ lr: Double) -> String { String(format: "%.3g", lr) }
+    public static func format(_ lr: Double) -> String { TuningSettings.format(lr) }
 
     /// The Markdown section: how the lr was chosen, the plot, the chosen values, every grid point.
     public func markdown(plot: String) -> [String] {
