@@ -209,6 +209,20 @@ private let gradientCases = [
         #expect(s[0].isNaN)
     }
 
+    /// The attention's worker count follows `train.threads` (`Parallel.workers`), not the
+    /// machine's cores: a sweep's one-thread runs must not each take two cores.
+    @Test func attentionWorkersFollowTheConfiguredThreadCount() {
+        ProcessWideSettings.gate.enterExclusive()
+        defer { ProcessWideSettings.gate.leaveExclusive() }
+        let before = Parallel.workers
+        defer { Parallel.workers = before }
+        let plan = AttentionPlan(q: [2, 4, 8, 4], k: [2, 4, 8, 4], v: [2, 4, 8, 4], positionOffset: 0)
+        Parallel.workers = 1
+        #expect(plan.workers(.automatic) == 1 && plan.workers(.parallel) == 1)
+        Parallel.workers = 2
+        #expect(plan.workers(.automatic) == 2 && plan.workers(.parallel) == 2)
+    }
+
     @Test func singleThreadScopeRestoresThreadCount() {
         let before = BLASThreads.count
         let inside = BLASThreads.withSingleThread {

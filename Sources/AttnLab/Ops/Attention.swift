@@ -70,8 +70,10 @@ struct AttentionPlan {
     /// rounded up so every worker's slice starts on its own cache line.
     var workerScratch: Int { (maxTileRows * keys + 15) / 16 * 16 }
 
+    /// Workers for `schedule`, at most the configured thread count (`Parallel.workers`, i.e.
+    /// `train.threads`), so a sweep's one-thread runs stay on one core each.
     func workers(_ schedule: AttentionSchedule) -> Int {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let cores = Parallel.workers
         switch schedule {
         case .sequential: return 1
         case .parallel: return max(1, min(cores, groups))
