@@ -30,13 +30,13 @@ struct BenchTrainCommand: ParsableCommand {
     @Option(help: "Experiment whose runs to time (default: the reference model).") var experiment: String?
     @Option(name: .customLong("run"), help: "Only this run of --experiment.") var onlyRun: String?
     @OptionGroup var experiments: ExperimentsOption
-    @Option(help: "Timed steps per configuration (after 2 warm-up steps; as many again profiled).") var steps = 5
+    @Option(parsing: .unconditional, help: "Timed steps per configuration (after 2 warm-up steps; as many again profiled).") var steps = 5
     @Option(help: "Reference model: comma-separated variants (default: all).") var kinds: AttentionKindList?
-    @Option(help: "Reference model: batch size (default 16).") var batch: Int?
-    @Option(help: "Reference model: sequence length (default 256).") var seqLen: Int?
-    @Option(help: "Reference model: width (default 256).") var dModel: Int?
-    @Option(help: "Reference model: layers (default 4).") var layers: Int?
-    @Option(help: "Reference model: query heads (default 8).") var heads: Int?
+    @Option(parsing: .unconditional, help: "Reference model: batch size (default 16).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Reference model: sequence length (default 256).") var seqLen: Int?
+    @Option(parsing: .unconditional, help: "Reference model: width (default 256).") var dModel: Int?
+    @Option(parsing: .unconditional, help: "Reference model: layers (default 4).") var layers: Int?
+    @Option(parsing: .unconditional, help: "Reference model: query heads (default 8).") var heads: Int?
     @Option(help: ArgumentHelp("Also write the rows, date, host, BLAS core and threads as JSON.", valueName: "file")) var json: String?
 
     var source: TrainingBenchmarkSource {

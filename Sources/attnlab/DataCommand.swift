@@ -30,7 +30,7 @@ struct DataCommand: ParsableCommand {
         @Option(help: "fortunes (Debian packages), file (needs --path) or tinyshakespeare (in --dir).") var source: DataConfig.Source = .fortunes
         @Option(help: "Text file for --source file.") var path: String?
         @Option(help: "Data folder for --source tinyshakespeare.") var dir = "data"
-        @Option(help: "Validation fraction for the char split report, in (0, 0.5].") var valFraction = 0.1
+        @Option(parsing: .unconditional, help: "Validation fraction for the char split report, in (0, 0.5].") var valFraction = 0.1
 
         func validate() throws {
             try checkOption("--val-fraction", valFraction, valFraction > 0 && valFraction <= 0.5, expected: "a number in (0, 0.5]")

@@ -13,10 +13,10 @@ struct EnvCommand: ParsableCommand {
             that MFU figures divide by.
             """)
 
-    @Option(help: "Side of the square matrices in the sgemm measurement.")
+    @Option(parsing: .unconditional, help: "Side of the square matrices in the sgemm measurement.")
     var gemmSize = 1024
 
-    @Option(help: "Timed sgemm repetitions (after two warm-up runs).")
+    @Option(parsing: .unconditional, help: "Timed sgemm repetitions (after two warm-up runs).")
     var repetitions = 10
 
     @Flag(help: "Print the report as JSON.")

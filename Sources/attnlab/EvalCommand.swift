@@ -10,7 +10,7 @@ struct EvalCommand: ParsableCommand {
     @Argument(help: "A run file with a checkpoint.") var file: String
     @Option(help: ArgumentHelp("Text file to evaluate on (default: the run's own data).", valueName: "path")) var data: String?
     @Option(help: "Which split of the data: train or val.") var split: EvaluationSplit = .val
-    @Option(help: "Evaluate only the first windows covering this many tokens (0 = the whole split).") var tokens = 0
+    @Option(parsing: .unconditional, help: "Evaluate only the first windows covering this many tokens (0 = the whole split).") var tokens = 0
     @Option(help: ArgumentHelp("Directory of downloaded corpora.", valueName: "dir")) var dataDir = "data"
     @Option(help: ArgumentHelp("Instead of evaluating, write the checkpoint's logits for --text as JSON to this file.", valueName: "file"))
     var dumpLogits: String?

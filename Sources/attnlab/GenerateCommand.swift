@@ -8,10 +8,10 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate", abstract: "Generate text from a run's checkpoint with a KV cache.")
     @Option(help: ArgumentHelp("A run file with a checkpoint.", valueName: "RUN.h5")) var checkpoint: String
     @Option(help: "Prompt text.") var prompt: String
-    @Option(help: "Tokens to generate (generation also stops at the model's max_seq_len).") var maxNewTokens = 200
-    @Option(help: "Sampling temperature (0 = greedy).") var temperature = 0.8
-    @Option(help: "Keep only the k most likely tokens (0 = all).") var topK = 0
-    @Option(help: "Sampling seed.") var seed: UInt64 = 1
+    @Option(parsing: .unconditional, help: "Tokens to generate (generation also stops at the model's max_seq_len).") var maxNewTokens = 200
+    @Option(parsing: .unconditional, help: "Sampling temperature (0 = greedy).") var temperature = 0.8
+    @Option(parsing: .unconditional, help: "Keep only the k most likely tokens (0 = all).") var topK = 0
+    @Option(parsing: .unconditional, help: "Sampling seed.") var seed: UInt64 = 1
     @Option(name: [.customLong("latent-decode"), .customLong("mla-mode")], help: "Latent attention (MLA, GLA) decoding: naive or absorbed.")
     var latentDecode: LatentDecodeMode = .absorbed
     @Flag(help: "Print the generated token ids (space-separated) instead of text.") var tokenIds = false

@@ -18,25 +18,25 @@ struct KVCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Ad-hoc attention kind: \(AttentionKind.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "kind"))
     var kind: AttentionKind?
 
-    @Option(help: "Ad-hoc: number of layers.")
+    @Option(parsing: .unconditional, help: "Ad-hoc: number of layers.")
     var layers: Int?
 
-    @Option(help: "Ad-hoc: number of query heads.")
+    @Option(parsing: .unconditional, help: "Ad-hoc: number of query heads.")
     var heads: Int?
 
-    @Option(name: .customLong("kv-heads"), help: "Ad-hoc gqa, gta: number of KV heads (groups).")
+    @Option(name: .customLong("kv-heads"), parsing: .unconditional, help: "Ad-hoc gqa, gta: number of KV heads (groups).")
     var kvHeads: Int?
 
-    @Option(name: .customLong("head-dim"), help: "Ad-hoc: per-head width d_h (MLA: d_nope and d_v).")
+    @Option(name: .customLong("head-dim"), parsing: .unconditional, help: "Ad-hoc: per-head width d_h (MLA: d_nope and d_v).")
     var headDim: Int = 128
 
-    @Option(name: .customLong("kv-lora-rank"), help: "Ad-hoc mla, gla: latent width d_c (default 4 d_h).")
+    @Option(name: .customLong("kv-lora-rank"), parsing: .unconditional, help: "Ad-hoc mla, gla: latent width d_c (default 4 d_h).")
     var kvLoraRank: Int?
 
-    @Option(name: .customLong("rope-dim"), help: "Ad-hoc mla, gla, gta: decoupled RoPE width d_R (default d_h / 2).")
+    @Option(name: .customLong("rope-dim"), parsing: .unconditional, help: "Ad-hoc mla, gla, gta: decoupled RoPE width d_R (default d_h / 2).")
     var ropeDim: Int?
 
-    @Option(name: .customLong("latent-heads"), help: "Ad-hoc gla: latent heads h_c (default 2, GLA-2).")
+    @Option(name: .customLong("latent-heads"), parsing: .unconditional, help: "Ad-hoc gla: latent heads h_c (default 2, GLA-2).")
     var latentHeads: Int?
 
     var options: KVOptionValues {

@@ -20,7 +20,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Replace existing result files of the selected runs.") var overwrite = false
     @Option(help: ArgumentHelp("With --index: train one line of a manifest written by `attnlab sweep NAME --manifest`.", valueName: "file"))
     var manifest: String?
-    @Option(help: "With --manifest: the line to train (from 0); skipped if finished, resumed if interrupted.") var index: Int?
+    @Option(parsing: .unconditional, help: "With --manifest: the line to train (from 0); skipped if finished, resumed if interrupted.") var index: Int?
     @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"

@@ -27,7 +27,7 @@ struct SweepCommand: ParsableCommand {
             """)
 
     @Argument(help: "Experiment name: NAME.toml in the experiments directory.") var name: String
-    @Option(help: "Runs trained at the same time (default 1).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "Runs trained at the same time (default 1).") var jobs: Int?
     @OptionGroup var overrides: OverridesOption
     @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
@@ -40,10 +40,10 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print each run's state instead of training.") var status = false
     @Option(help: ArgumentHelp("With --slurm: partition (sbatch --partition).", valueName: "name")) var partition: String?
     @Option(help: ArgumentHelp("With --slurm: time limit per array task.", valueName: "[D-]HH:MM:SS")) var time: SlurmTimeLimit?
-    @Option(help: "With --slurm: CPUs per array task; each run uses that many threads (default 1).") var cpusPerTask: Int?
+    @Option(parsing: .unconditional, help: "With --slurm: CPUs per array task; each run uses that many threads (default 1).") var cpusPerTask: Int?
     @Option(help: ArgumentHelp("With --slurm: memory per task, e.g. 2G (sbatch --mem).", valueName: "size[K|M|G|T]")) var mem: SlurmMemory?
-    @Option(help: "With --slurm: runs per array task, run one after another (default 1).") var pack: Int?
-    @Option(help: "With --slurm: at most this many array tasks at once (--array=0-N%LIMIT).") var arrayLimit: Int?
+    @Option(parsing: .unconditional, help: "With --slurm: runs per array task, run one after another (default 1).") var pack: Int?
+    @Option(parsing: .unconditional, help: "With --slurm: at most this many array tasks at once (--array=0-N%LIMIT).") var arrayLimit: Int?
 
     func validate() throws {
         if let jobs { try checkOption("--jobs", jobs, in: 1...1024) }

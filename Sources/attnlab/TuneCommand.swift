@@ -22,7 +22,7 @@ struct TuneCommand: ParsableCommand {
             """)
 
     @Argument(help: "Experiment name: NAME.toml in the experiments directory, with a [tune] table.") var name: String
-    @Option(help: "Tuning runs trained at the same time (default 1).") var jobs: Int?
+    @Option(parsing: .unconditional, help: "Tuning runs trained at the same time (default 1).") var jobs: Int?
     @OptionGroup var experiments: ExperimentsOption
     @Option(help: ArgumentHelp("Results directory.", valueName: "dir")) var results = "results"
     @Option(help: ArgumentHelp("Directory of downloaded corpora (attnlab data fetch).", valueName: "dir")) var dataDir = "data"

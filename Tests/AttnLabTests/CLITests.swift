@@ -115,6 +115,38 @@ import Testing
         #expect(r.err.contains(option), "\(r.err)")
     }
 
+    /// Every numeric option takes a negative number as its value (ArgumentParser would otherwise
+    /// read `-1` as an option and report a missing value) and refuses it naming the option.
+    static let negative: [[String]] = [
+        ["sweep", "x", "--jobs", "-1"], ["sweep", "x", "--slurm", "--cpus-per-task", "-1"],
+        ["sweep", "x", "--slurm", "--pack", "-1"], ["sweep", "x", "--slurm", "--array-limit", "-1"],
+        ["tune", "x", "--jobs", "-1"], ["data", "info", "--val-fraction", "-0.1"],
+        ["env", "--gemm-size", "-1"], ["env", "--repetitions", "-1"],
+        ["generate", "--checkpoint", "X.h5", "--prompt", "hi", "--max-new-tokens", "-1"],
+        ["generate", "--checkpoint", "X.h5", "--prompt", "hi", "--temperature", "-1"],
+        ["generate", "--checkpoint", "X.h5", "--prompt", "hi", "--top-k", "-1"],
+        ["generate", "--checkpoint", "X.h5", "--prompt", "hi", "--seed", "-1"],
+        ["eval", "X", "--tokens", "-1"], ["run", "x", "--manifest", "m", "--index", "-1"],
+        ["bench", "train", "--steps", "-1"], ["bench", "train", "--batch", "-1"], ["bench", "train", "--seq-len", "-1"],
+        ["bench", "train", "--d-model", "-1"], ["bench", "train", "--layers", "-1"], ["bench", "train", "--heads", "-1"],
+        ["kv", "--kind", "mha", "--heads", "4", "--layers", "-1"], ["kv", "--kind", "mha", "--layers", "2", "--heads", "-1"],
+        ["kv", "--kind", "gqa", "--layers", "2", "--heads", "4", "--kv-heads", "-1"],
+        ["kv", "--kind", "mha", "--layers", "2", "--heads", "4", "--head-dim", "-1"],
+        ["kv", "--kind", "mla", "--layers", "2", "--heads", "4", "--kv-lora-rank", "-1"],
+        ["kv", "--kind", "mla", "--layers", "2", "--heads", "4", "--rope-dim", "-2"],
+        ["kv", "--kind", "gla", "--layers", "2", "--heads", "4", "--latent-heads", "-1"],
+        ["bench", "decode", "--contexts", "-1"], ["bench", "decode", "--batch", "-1"], ["bench", "decode", "--steps", "-1"],
+    ]
+
+    @Test(arguments: negative)
+    func aNegativeNumberIsReadAsTheOptionsValue(args: [String]) throws {
+        let r = try CLITests().attnlab(args)
+        let option = args[args.count - 2]
+        #expect(r.status == 64, "\(args): exit \(r.status)\n\(r.err)")
+        #expect(r.err.contains(option) && r.err.contains(args.last!), "\(r.err)")
+        #expect(!r.err.contains("Missing value"), "\(r.err)")
+    }
+
     @Test func showPrintsTheMemoryEstimateAndRunRefusesWhatCannotFit() throws {
         let box = try TrainingSandbox()
         defer { box.remove() }
