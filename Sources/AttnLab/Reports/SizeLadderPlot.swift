@@ -10,7 +10,9 @@ public enum SizeLadderPlot {
         let xs = done.compactMap { $0.parameters[ladder.baseline] }.map(Double.init)
         var ys: [Double] = [0]
         for s in done { for g in s.gaps { ys += [g.meanDifference] + [g.ciLow, g.ciHigh].compactMap { $0 } } }
-        let frame = PlotFrame(x: PlotAxis.log10(xs, pixels: (75, 620)), y: PlotAxis.linear(ys, pixels: (400, 45)))
+        var x = PlotAxis.log10(xs, pixels: (75, 620))
+        x.log10Label = parameterLabel
+        let frame = PlotFrame(x: x, y: PlotAxis.linear(ys, pixels: (400, 45)))
         frame.draw(into: &svg, title: "Final validation loss gap to \(ladder.baseline) by model size (paired by seed; bars: 95% t interval)",
                    xLabel: "parameters of \(ladder.baseline) (log scale)", yLabel: "variant − \(ladder.baseline) loss (nats per token)")
         svg.add("line", ["class": "zero", "x1": n(frame.left), "y1": n(frame.y.map(0)), "x2": n(frame.right),
@@ -43,5 +45,11 @@ public enum SizeLadderPlot {
             svg.text("not plotted (pending): " + pending.map(\.experiment).joined(separator: ", "), x: frame.left, y: 452, size: 11, color: "#555")
         }
         return svg.render()
+    }
+
+    /// A parameter count as a tick label: 500k, 1M, 2M, 1.5B.
+    static func parameterLabel(_ count: Double) -> String {
+        for (unit, size) in [("B", 1e9), ("M", 1e6), ("k", 1e3)] where count >= size { return trimmedDecimal(count / size) + unit }
+        return trimmedDecimal(count)
     }
 }
