@@ -254,7 +254,7 @@ private struct VerdictParser {
     mutating func tables(_ table: [String: ExperimentValue], _ key: String, at prefix: String) -> [[String: ExperimentValue]]? {
         let path = prefix.isEmpty ? key : "\(prefix).\(key)"
         guard let value = table[key] else {
-            fail(path, "missing; expected an array of tables ([[\(path.replacingOccurrences(of: "[0]", with: ""))]])")
+            fail(path, "missing; expected a non-empty array of tables")
             return nil
         }
         guard case .array(let items) = value, !items.isEmpty else {
