@@ -20,3 +20,6 @@ if [[ -d results/ablation-mla-rank ]]; then
     "$attnlab" report ablation-mla-rank --include ablation-mla --include ablation-dense > /dev/null
     echo "regenerated results/ablation-mla-rank.md"
 fi
+# The verdict table and size ladder read the run files of every experiment the verdict file names.
+"$attnlab" verdict deepseek-v2 > /dev/null
+echo "regenerated results/verdict-deepseek-v2.md"

@@ -11,7 +11,7 @@ struct AttnLabCLI: ParsableCommand {
             over OpenBLAS and records every run in an HDF5 file. Start with `attnlab env` to check \
             that OpenBLAS runs a fast kernel on this machine.
             """,
-        subcommands: [RunCommand.self, SweepCommand.self, TuneCommand.self, ListCommand.self, ShowCommand.self, InspectCommand.self, EvalCommand.self, GenerateCommand.self, ExportCommand.self, SummaryCommand.self, ReportCommand.self, KVCommand.self, DataCommand.self, EnvCommand.self, BenchCommand.self])
+        subcommands: [RunCommand.self, SweepCommand.self, TuneCommand.self, ListCommand.self, ShowCommand.self, InspectCommand.self, EvalCommand.self, GenerateCommand.self, ExportCommand.self, SummaryCommand.self, ReportCommand.self, VerdictCommand.self, KVCommand.self, DataCommand.self, EnvCommand.self, BenchCommand.self])
 
     /// A bare `attnlab` is a usage error, not a request for help: scripts must notice it.
     func run() throws {

@@ -19,7 +19,7 @@ import Testing
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 
-    @Test(arguments: [["frobnicate"], [], ["run"], ["kv", "--preset"], ["inspect"]])
+    @Test(arguments: [["frobnicate"], [], ["run"], ["kv", "--preset"], ["inspect"], ["verdict"]])
     func badCallsPrintUsageAndFail(args: [String]) throws {
         let r = try attnlab(args)
         #expect(r.status != 0)
@@ -30,6 +30,16 @@ import Testing
         let r = try attnlab(["kv", "--preset", "dsv2-small-mla"])
         #expect(r.status == 0)
         #expect(r.out.contains("15,552"))
+    }
+
+    @Test func unknownVerdictFileIsNamedWithTheAvailableOnes() throws {
+        let shipped = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("experiments")
+        let results = FileManager.default.temporaryDirectory.appendingPathComponent("attnlab-verdict-cli-\(UUID().uuidString)")
+        let r = try attnlab(["verdict", "nope", "--experiments", shipped.path, "--results", results.path])
+        #expect(r.status != 0)
+        #expect(r.err.contains("verdicts/nope.toml: no such verdict file; available: deepseek-v2"), "\(r.err)")
+        #expect(!FileManager.default.fileExists(atPath: results.path))
     }
 
     @Test func badConfigNamesFileAndKeyAndWritesNothing() throws {

@@ -190,14 +190,17 @@ import FoundationXML
     }
 }
 
-/// Writes a run file with fixed curves ending in `finalVal`, as a finished training run would.
-private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int, finalVal: Double,
-                      status: RunStatus = .finished, statusStep: Int = 20) throws {
+/// Writes a run file with fixed curves ending in `finalVal`, as a finished training run would,
+/// of `experiment` with `configure` applied to its config (shared with `VerdictTests`).
+func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int, finalVal: Double,
+              status: RunStatus = .finished, statusStep: Int = 20, experiment: String = "synth",
+              configure: (inout ExperimentConfig) -> Void = { _ in }) throws {
     var config = ExperimentConfig()
     config.description = "synthetic runs for ReportTests"
     config.model.attention.kind = kind
     config.train.seed = seed
-    let metadata = RunMetadata(experiment: "synth", runName: name, configTOML: config.canonicalTOML(), seed: seed,
+    configure(&config)
+    let metadata = RunMetadata(experiment: experiment, runName: name, configTOML: config.canonicalTOML(), seed: seed,
                                tokenizer: "byte", dataDescription: "synthetic", threads: 1, blasCore: "TestCore", blasThreads: 1)
     let path = dir.appendingPathComponent(name + ".h5").path
     let lock = try RunFileLock.acquire(for: path)
@@ -215,8 +218,9 @@ private func writeRun(_ dir: URL, _ name: String, kind: AttentionKind, seed: Int
     try writer.close()
 }
 
-/// Variant names (`data-variant`) of the SVG's elements by class; throws if the XML is malformed.
-private func parseSVG(_ data: Data) throws -> [String: [String]] {
+/// Variant names (`data-variant`) of the SVG's elements by class; throws if the XML is malformed
+/// (shared with `VerdictTests`).
+func parseSVG(_ data: Data) throws -> [String: [String]] {
     final class Collector: NSObject, XMLParserDelegate {
         var byClass: [String: [String]] = [:]
         func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,

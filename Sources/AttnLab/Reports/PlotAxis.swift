@@ -7,6 +7,8 @@ struct PlotAxis {
     let lo: Double, hi: Double
     let pixelLo: Double, pixelHi: Double
     let scale: Scale
+    /// The tick label of a value on a log10 axis; nil: `%g` (learning rates).
+    var log10Label: ((Double) -> String)? = nil
 
     /// A linear axis over `values` with 5% headroom each side; a single value gets a unit-wide range.
     static func linear(_ values: [Double], pixels: (Double, Double)) -> PlotAxis {
@@ -53,7 +55,7 @@ struct PlotAxis {
             let first = Int(lo.rounded(.down)), last = Int(hi.rounded(.up))
             return (first...last).flatMap { e in [1.0, 2, 5].map { $0 * Foundation.pow(10, Double(e)) } }
                 .filter { Foundation.log10($0) >= lo && Foundation.log10($0) <= hi }
-                .map { ($0, String(format: "%g", $0)) }
+                .map { ($0, log10Label?($0) ?? String(format: "%g", $0)) }
         }
         if scale == .log2 {
             let first = Int(lo.rounded(.up)), last = Int(hi.rounded(.down))

@@ -183,3 +183,33 @@ func reportJSON<T: Encodable>(_ value: T) throws -> String {
     encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
     return String(decoding: try encoder.encode(value), as: UTF8.self) + "\n"
 }
+
+/// Where `writeVerdictReport` put its files.
+public struct VerdictPaths: Sendable {
+    public var markdown: String
+    public var json: String
+    /// Written only when the verdict file has a `[ladder]`.
+    public var ladderPlot: String?
+}
+
+/// Reads `<experiments>/verdicts/<name>.toml` (`loadVerdictFile`) and the run files of every
+/// experiment it names, and writes `<results>/verdict-<name>.md`, `.json` and, with a ladder,
+/// `verdict-<name>-ladder.svg`. Reads run files only (trains nothing); the same files give the
+/// same bytes.
+///
+/// - Throws: `ExperimentError` for a bad verdict file (naming the file, key and expected value),
+///   `RunFileError` or a file-system error when the outputs cannot be written.
+public func writeVerdictReport(name: String, experimentsDirectory: URL, resultsDirectory: URL) throws
+    -> (report: VerdictReport, paths: VerdictPaths)
+{
+    let file = try loadVerdictFile(name: name, experimentsDirectory: experimentsDirectory)
+    let report = try VerdictReport(file, resultsDirectory: resultsDirectory)
+    let stem = "verdict-" + name
+    func path(_ suffix: String) -> String { resultsDirectory.appendingPathComponent(stem + suffix).path }
+    let paths = VerdictPaths(markdown: path(".md"), json: path(".json"), ladderPlot: report.ladder == nil ? nil : path("-ladder.svg"))
+    var files = [(VerdictMarkdown.render(report, ladderPlot: stem + "-ladder.svg"), paths.markdown), (try reportJSON(report), paths.json)]
+    if let ladder = report.ladder, let p = paths.ladderPlot { files.append((SizeLadderPlot.svg(ladder), p)) }
+    try FileManager.default.createDirectory(at: resultsDirectory, withIntermediateDirectories: true)
+    for (text, p) in files { try text.write(toFile: p, atomically: true, encoding: .utf8) }
+    return (report, paths)
+}

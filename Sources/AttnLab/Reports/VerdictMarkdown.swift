@@ -1,0 +1,98 @@
+import Foundation
+
+/// Renders a `VerdictReport` as Markdown: how to regenerate it, the rule, every budget, the
+/// verdict table, the cache figures, the claims' text and the size ladder. Fixed formats and
+/// orders, so the same run files give byte-identical text.
+public enum VerdictMarkdown {
+    /// `ladderPlot` is the file name of the ladder's SVG, beside the Markdown.
+    public static func render(_ r: VerdictReport, ladderPlot: String) -> String {
+        var out = ["# \(r.title)", ""]
+        out += [
+            "- Regenerate this file, its JSON and its plot: `\(r.regenerateCommand)` (reads `verdicts/\(r.name).toml` in the experiments "
+                + "directory, the experiment files it names and their run files under the results folder; trains nothing)",
+            "- Claims from: \(r.paper)",
+            "",
+            "## Verdict rule",
+            "",
+        ]
+        out += r.rule.map { "- " + $0 }
+        out += ["", "## Budgets", "",
+                "Every number below comes from the finished runs of these experiments. Tokens per parameter: training tokens "
+                    + "over each variant's parameter count.", ""]
+        out += ReportMarkdown.table(["experiment", "state", "token budget", "seeds (finished runs)"], [false, false, false, false],
+                                    r.budgets.map { b in
+                                        [b.experiment, b.pending ?? "all runs finished",
+                                         b.tokenBudget.isEmpty ? "-" : b.tokenBudget.joined(separator: "; "),
+                                         b.seeds.isEmpty ? "-" : b.seeds.map(String.init).joined(separator: ", ")]
+                                    })
+        out += ["", "## Verdict table", "",
+                "Δ: final validation loss, variant − baseline, nats per token, paired by seed, with its 95% t interval.", ""]
+        let rows = r.claims.flatMap { c in
+            c.evidence.map { e -> [String] in
+                let delta: String, ci: String, n: String
+                if let cmp = e.comparison {
+                    delta = ReportMarkdown.signed(cmp.meanDifference, 4)
+                    ci = cmp.ciLow.flatMap { lo in cmp.ciHigh.map { "[\(ReportMarkdown.signed(lo, 4)), \(ReportMarkdown.signed($0, 4))]" } } ?? "-"
+                    n = "\(cmp.n) (\(cmp.seeds.map(String.init).joined(separator: ", ")))"
+                } else {
+                    (delta, ci, n) = ("-", "-", "-")
+                }
+                return [c.id, c.source, e.protocolLabel, "\(e.experiment): `\(e.variant)` vs `\(e.baseline)`", e.claimed,
+                        delta, ci, n, e.budget.isEmpty ? "-" : e.budget.joined(separator: "; "), "**\(e.outcome)**"]
+            }
+        }
+        out += ReportMarkdown.table(["claim", "paper source", "protocol", "evidence", "claimed: variant's loss", "Δ", "95% CI",
+                                     "paired seeds", "budget", "verdict"],
+                                    [false, false, false, false, false, true, true, false, false, false], rows)
+        let caches = r.claims.flatMap { c in c.cache.map { (c, $0) } }
+        if !caches.isEmpty {
+            out += ["", "## KV cache size (computed figures, no verdict)", "",
+                    "AttnLab's Table-1 figure (elements per token, all layers) for the experiment's variants, from their run files, "
+                        + "beside the paper's models (`attnlab kv` presets, same formulas).", ""]
+            out += ReportMarkdown.table(["claim", "paper source", "evidence", "AttnLab (variant; baseline)", "AttnLab ratio",
+                                         "paper models (variant; baseline)", "paper ratio", "what differs"],
+                                        [false, false, false, false, true, false, true, false], caches.map { c, f in
+                                            let ours = f.formulas.isEmpty ? f.pending ?? "-"
+                                                : f.formulas.map { "`\($0.variant)`: \($0.substituted)" }.joined(separator: "; ")
+                                            return [c.id, c.source, "\(f.experiment) (\(f.protocolLabel)): `\(f.variant)` vs `\(f.baseline)`",
+                                                    ours, f.ratio.map(percent) ?? "-",
+                                                    "\(f.paperVariant): \(f.paperFormulas[0]); \(f.paperBaseline): \(f.paperFormulas[1])",
+                                                    percent(f.paperRatio), f.differences ?? "-"]
+                                        })
+        }
+        out += ["", "## Claims as the paper states them", ""]
+        out += r.claims.map { "- **\($0.id)** (\($0.source)): \"\($0.claim)\"" }
+        if let ladder = r.ladder { out += [""] + ladderSection(ladder, plot: ladderPlot) }
+        if !r.unreadable.isEmpty {
+            out += ["", "**Unreadable run files** (counted as not finished):", ""] + r.unreadable.map { "- `\($0)`" }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func ladderSection(_ l: SizeLadderReport, plot: String) -> [String] {
+        var out = ["## Size ladder: \(l.title)", "",
+                   "Protocol: \(l.protocolLabel). Gap: final validation loss, variant − `\(l.baseline)`, paired by seed, "
+                       + "mean [95% t interval], against `\(l.baseline)`'s parameter count.", "",
+                   "![Gap by model size](\(plot))", ""]
+        let rows = l.sizes.map { s -> [String] in
+            guard s.pending == nil else {
+                return [s.experiment, s.pending!] + Array(repeating: "-", count: 4 + l.variants.count * 2)
+            }
+            let params = ([l.baseline] + l.variants).map { v in s.parameters[v].map(grouped) ?? "-" }.joined(separator: " / ")
+            let gaps = l.variants.flatMap { v -> [String] in
+                guard let g = s.gaps.first(where: { $0.variant == v }) else { return ["-", "-"] }
+                let ci = g.ciLow.flatMap { lo in g.ciHigh.map { "[\(ReportMarkdown.signed(lo, 4)), \(ReportMarkdown.signed($0, 4))]" } }
+                return [ReportMarkdown.signed(g.meanDifference, 4) + " (n=\(g.n))", ci ?? "n < 2: no interval"]
+            }
+            return [s.experiment, "all runs finished", params, s.tokens.map(grouped) ?? "-", s.tokensPerParameter.map { fixed($0, 2) } ?? "-",
+                    s.seeds.map(String.init).joined(separator: ", ")] + gaps
+        }
+        out += ReportMarkdown.table(["size (experiment)", "state", "parameters (" + ([l.baseline] + l.variants).joined(separator: " / ") + ")",
+                                     "tokens", "tokens per `\(l.baseline)` parameter", "seeds"]
+                                        + l.variants.flatMap { ["`\($0)` − `\(l.baseline)`", "95% CI"] },
+                                    [false, false, true, true, true, false] + l.variants.flatMap { _ in [true, true] }, rows)
+        out += ["", "Trend (computed from the intervals at the smallest and largest finished sizes):", ""]
+        out += l.trend.map { "- " + $0 }
+        return out
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The one word a loss claim gets from its evidence.
+public enum VerdictWord: String, Sendable, Equatable, Codable {
+    case reproduced
+    case contradicted
+    case notDistinguishable = "not distinguishable at this scale"
+}
+
+/// The state of one loss evidence row: a verdict, or why there is none.
+public enum EvidenceOutcome: Sendable, Equatable {
+    case verdict(VerdictWord)
+    /// Fewer than two seeds could be paired, so there is no interval.
+    case tooFewPairs(n: Int)
+    /// Not every run of the experiment has finished (`finished` of `total`), or it has no file
+    /// yet (`total` nil): no number is shown.
+    case pending(finished: Int, total: Int?)
+
+    /// The verdict column: the word, "no verdict (n < 2)" or "pending: k of n runs finished".
+    public var text: String {
+        switch self {
+        case .verdict(let w): return w.rawValue
+        case .tooFewPairs(let n): return "no verdict (n < 2: \(n) paired seed\(n == 1 ? "" : "s"))"
+        case .pending(let k, let n?): return "pending: \(k) of \(n) runs finished"
+        case .pending(_, nil): return "pending: experiment file not written yet"
+        }
+    }
+
+    public var word: VerdictWord? { if case .verdict(let w) = self { return w } else { return nil } }
+}
+
+/// How a loss claim is judged from the paired-by-seed 95% Student-t interval [lo, hi] of the
+/// mean difference (variant − baseline) in final validation loss (`PairedComparison`).
+/// Stated here once; the report prints `statement`.
+public enum VerdictRule {
+    /// The rule in words, as the verdict report prints it.
+    public static let statement = [
+        "Each loss row pairs the variant's and the baseline's finished runs by seed and takes the 95% Student-t interval "
+            + "[lo, hi] of the mean difference (variant − baseline) in final validation loss (nats per token): "
+            + "mean ± t(0.975, n − 1) · sd / √n, the interval of `attnlab report`'s paired comparison.",
+        "\"lower\" claims: **reproduced** when hi < 0, **contradicted** when lo > 0, otherwise **not distinguishable at this scale**.",
+        "\"higher\" claims: **reproduced** when lo > 0, **contradicted** when hi < 0, otherwise **not distinguishable at this scale**.",
+        "\"within m\" claims: **reproduced** when −m ≤ lo and hi ≤ m, **contradicted** when hi < −m or lo > m (the interval "
+            + "lies entirely outside [−m, +m]), otherwise **not distinguishable at this scale**.",
+        "Fewer than 2 paired seeds: no interval, no verdict (\"n < 2\"). An experiment whose runs have not all finished "
+            + "(or that has no file yet) is **pending**: no number and no verdict.",
+        "Cache-size claims are computed figures (Table 1 formulas), shown beside the paper's; they get no verdict word.",
+    ]
+
+    /// The word for an interval [lo, hi] under `direction`.
+    public static func judge(_ direction: ClaimDirection, low lo: Double, high hi: Double) -> VerdictWord {
+        switch direction {
+        case .lower: return hi < 0 ? .reproduced : lo > 0 ? .contradicted : .notDistinguishable
+        case .higher: return lo > 0 ? .reproduced : hi < 0 ? .contradicted : .notDistinguishable
+        case .within(let m):
+            if lo >= -m && hi <= m { return .reproduced }
+            return hi < -m || lo > m ? .contradicted : .notDistinguishable
+        }
+    }
+
+    /// The row's outcome: pending unless all `total` runs of the experiment finished (`total`
+    /// nil: no experiment file), no verdict below two pairs, else `judge` on the interval.
+    public static func outcome(_ direction: ClaimDirection, comparison: PairedComparison?, finished: Int, total: Int?) -> EvidenceOutcome {
+        guard let total, total > 0, finished == total else { return .pending(finished: finished, total: total) }
+        guard let c = comparison, let lo = c.ciLow, let hi = c.ciHigh, c.n >= 2 else { return .tooFewPairs(n: comparison?.n ?? 0) }
+        return .verdict(judge(direction, low: lo, high: hi))
+    }
+}
