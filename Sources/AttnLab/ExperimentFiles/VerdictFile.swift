@@ -57,7 +57,7 @@ public enum ClaimKind: String, Sendable, Equatable, CaseIterable {
 /// A claim of the paper with its evidence rows.
 public struct Claim: Sendable, Equatable {
     public let id: String
-    /// The claim as the paper states it.
+    /// The claim, paraphrased with the paper's numbers (not a quotation).
     public let text: String
     /// Where the paper states it ("appendix D, Table 8").
     public let source: String

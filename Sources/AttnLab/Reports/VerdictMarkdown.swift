@@ -60,7 +60,7 @@ public enum VerdictMarkdown {
                                                     percent(f.paperRatio), f.differences ?? "-"]
                                         })
         }
-        out += ["", "## Claims as the paper states them", ""]
+        out += ["", "## The claims, paraphrased with the paper's numbers", ""]
         out += r.claims.map { "- **\($0.id)** (\($0.source)): \"\($0.claim)\"" }
         if let ladder = r.ladder { out += [""] + ladderSection(ladder, plot: ladderPlot) }
         if !r.unreadable.isEmpty {
