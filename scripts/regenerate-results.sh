@@ -23,3 +23,16 @@ fi
 # The verdict table and size ladder read the run files of every experiment the verdict file names.
 "$attnlab" verdict deepseek-v2 > /dev/null
 echo "regenerated results/verdict-deepseek-v2.md"
+# README.md's results section carries the verdict summary: the "## Summary" table of
+# results/verdict-deepseek-v2.md, copied between its verdict-summary markers.
+summary=$(awk '/^## Summary$/ {on = 1; next} on && /^## / {exit} on' results/verdict-deepseek-v2.md)
+[[ -n "$summary" ]] || { echo "regenerate-results: no '## Summary' section in results/verdict-deepseek-v2.md" >&2; exit 1; }
+grep -q '^<!-- verdict-summary:begin' README.md && grep -q '^<!-- verdict-summary:end' README.md \
+    || { echo "regenerate-results: README.md lacks the <!-- verdict-summary:begin/end --> markers" >&2; exit 1; }
+# ENVIRON, not awk -v, so that no backslash in the table is taken for an escape.
+SUMMARY="$summary" awk '
+    /^<!-- verdict-summary:begin/ {print; print ENVIRON["SUMMARY"]; skip = 1; next}
+    /^<!-- verdict-summary:end/ {skip = 0}
+    !skip' README.md > README.md.tmp
+mv README.md.tmp README.md
+echo "regenerated README.md's verdict summary"

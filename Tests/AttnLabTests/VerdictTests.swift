@@ -154,6 +154,10 @@ import Testing
         #expect(markdown.contains(String(format: "| size64: `mla` vs `mha` | higher than `mha` | %+.4f | [%+.4f, %+.4f] | 3 (1, 2, 3) |",
                                          small.0, small.1, small.2)))
         #expect(markdown.contains("| **reproduced** |"))
+        // The summary (copied into README.md) repeats the row at three decimals.
+        #expect(markdown.contains(String(format: "size64: `mla` vs `mha` | higher than `mha` | %+.3f [%+.3f, %+.3f] | 3 |",
+                                         small.0, small.1, small.2)))
+        #expect(markdown.contains("| partial: `mla` vs `mha` | higher than `mha` | - | - | **pending: 5 of 6 runs finished** |"))
         #expect(markdown.contains("| partial: `mla` vs `mha` | higher than `mha` | - | - | - | - | **pending: 5 of 6 runs finished** |"))
         #expect(markdown.contains(String(format: "| within ±0.03 of `mha` | %+.4f | [%+.4f, %+.4f] |", large.0, large.1, large.2)))
         #expect(markdown.contains("**not distinguishable at this scale** |"))

@@ -12,9 +12,9 @@ public enum VerdictMarkdown {
                 + "directory, the experiment files it names and their run files under the results folder; trains nothing)",
             "- Claims from: \(r.paper)",
             "",
-            "## Verdict rule",
-            "",
         ]
+        out += summarySection(r)
+        out += ["", "## Verdict rule", ""]
         out += r.rule.map { "- " + $0 }
         out += ["", "## Budgets", "",
                 "Every number below comes from the finished runs of these experiments. Tokens per parameter: training tokens "
@@ -61,12 +61,35 @@ public enum VerdictMarkdown {
                                         })
         }
         out += ["", "## The claims, paraphrased with the paper's numbers", ""]
-        out += r.claims.map { "- **\($0.id)** (\($0.source)): \"\($0.claim)\"" }
+        out += r.claims.map { "- **\($0.id)** (\($0.source)): \($0.claim)" }
         if let ladder = r.ladder { out += [""] + ladderSection(ladder, plot: ladderPlot) }
         if !r.unreadable.isEmpty {
             out += ["", "**Unreadable run files** (counted as not finished):", ""] + r.unreadable.map { "- `\($0)`" }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The verdicts at a glance (one row per evidence row: Δ with its interval, seeds, tokens per
+    /// parameter and the word), the section `scripts/regenerate-results.sh` copies into README.md's
+    /// results section.
+    static func summarySection(_ r: VerdictReport) -> [String] {
+        var out = ["## Summary", "",
+                   "Δ: final validation loss of the variant minus the baseline's, nats per token, paired by seed, with its 95% "
+                       + "t interval. The rule: section \"Verdict rule\"; every experiment's tokens and tokens per parameter: section "
+                       + "\"Budgets\" of `results/verdict-\(r.name).md`.", ""]
+        let rows = r.claims.flatMap { c in
+            c.evidence.map { e -> [String] in
+                let delta = e.comparison.map { cmp in
+                    ReportMarkdown.signed(cmp.meanDifference, 3)
+                        + (cmp.ciLow.flatMap { lo in cmp.ciHigh.map { " [\(ReportMarkdown.signed(lo, 3)), \(ReportMarkdown.signed($0, 3))]" } } ?? "")
+                } ?? "-"
+                return [c.id, e.protocolLabel, "\(e.experiment): `\(e.variant)` vs `\(e.baseline)`", e.claimed, delta,
+                        e.comparison.map { "\($0.n)" } ?? "-", "**\(e.outcome)**"]
+            }
+        }
+        out += ReportMarkdown.table(["claim", "protocol", "evidence", "claimed: variant's loss", "Δ [95% CI]", "seeds", "verdict"],
+                                    [false, false, false, false, true, true, false], rows)
+        return out
     }
 
     static func ladderSection(_ l: SizeLadderReport, plot: String) -> [String] {
