@@ -18,7 +18,11 @@ public final class Graph<T: Scalar> {
     /// (`OpProfile`); nil, the default, costs one nil check per recorded op.
     public var profile: OpProfile?
 
-    public init(recording: Bool = true) { self.recording = recording }
+    /// Also turns on `SubnormalFlush` for the calling thread, which runs the graph's ops.
+    public init(recording: Bool = true) {
+        self.recording = recording
+        SubnormalFlush.enableOnThisThread()
+    }
 
     /// Number of recorded backward closures (for tests and diagnostics).
     public var tapeLength: Int { tape.count }

@@ -25,6 +25,7 @@ public enum Parallel {
         withoutActuallyEscaping(body) { body in
             let work = UncheckedSendable(body)
             DispatchQueue.concurrentPerform(iterations: parts) { i in
+                SubnormalFlush.enableOnThisThread()
                 work.value(count * i / parts ..< count * (i + 1) / parts)
             }
         }
@@ -57,6 +58,7 @@ extension Scalar {
         let (a, b, c) = (UncheckedSendable(a), UncheckedSendable(b), UncheckedSendable(c))
         BLASThreads.withSingleThread {
         DispatchQueue.concurrentPerform(iterations: parts) { i in
+            SubnormalFlush.enableOnThisThread()
             let (a, b, c) = (a.value, b.value, c.value)
             if splitRows {
                 let r0 = m * i / parts, r1 = m * (i + 1) / parts

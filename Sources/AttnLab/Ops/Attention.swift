@@ -90,6 +90,7 @@ struct AttentionPlan {
         }
         BLASThreads.withSingleThread {
             DispatchQueue.concurrentPerform(iterations: workers) { w in
+                SubnormalFlush.enableOnThisThread()
                 for g in (w * groups / workers)..<((w + 1) * groups / workers) { body(w, g) }
             }
         }

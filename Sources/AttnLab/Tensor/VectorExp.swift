@@ -6,12 +6,17 @@
 ///
 /// x = n·ln 2 + r with n = round(x / ln 2) and |r| ≤ ln 2 / 2 (ln 2 split in two so n·ln 2 is
 /// exact); e^r ≈ 1 + r + r²·P(r) with Cephes' degree-5 P; then 2ⁿ is applied as two exact
-/// power-of-two factors, so results down to the subnormal range are rounded once.
+/// power-of-two factors, so results are rounded once.
 ///
-/// Accuracy: at most 1 ulp from the correctly rounded e^x over every 7th Float in [−104, 89]
-/// (measured against libm in Double, subnormal results included); `VectorExpTests` requires
-/// at most 2 ulp over every 257th. Special values: e^(−∞) = 0, e^(+∞) = +∞,
-/// NaN → NaN, x > `overflowBound` → +∞, x ≤ `underflowBound` → 0.
+/// Subnormal results are flushed to 0 here, explicitly and in every floating-point mode: e^x is 0
+/// for x < `normalBound` (where it would be below 2⁻¹²⁶), and no operation on the way produces a
+/// subnormal (x is clamped first), so the function never pays a subnormal assist and gives the
+/// same bits whether or not the thread flushes (`SubnormalFlush`).
+///
+/// Accuracy: at most 1 ulp from the correctly rounded e^x over every 7th Float in
+/// [`normalBound`, 89] (measured against libm in Double); `VectorExpTests` requires at most 2 ulp
+/// over every 257th. Special values: e^(−∞) = 0, e^(+∞) = +∞, NaN → NaN,
+/// x > `overflowBound` → +∞, x < `normalBound` → 0.
 ///
 /// Every element goes through the same IEEE operations (vector lanes and the scalar remainder
 /// loop alike; Swift does not contract to FMA), so a value's result never depends on its
@@ -20,15 +25,17 @@
 public enum VectorExp {
     /// Above this, e^x overflows Float (ln of the largest finite Float, rounded down to a Float).
     public static let overflowBound: Float = 88.72283172607421875
-    /// At or below this, e^x rounds to 0 in Float (the largest Float below ln 2⁻¹⁵⁰, half the
-    /// smallest subnormal).
-    public static let underflowBound: Float = -103.97208404541016
+    /// Below this, e^x would be subnormal (ln 2⁻¹²⁶ = −87.336544…; e^(−87.3365) is just above
+    /// 2⁻¹²⁶): the result is 0. Inputs in [−87.336544, −87.3365) lose a normal result of at most
+    /// 1.2e-38.
+    public static let normalBound: Float = -87.3365
 
     /// e^x for one element; inlined into loops, which the compiler vectorises.
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
-        // Clamping first keeps n in [−150, 128]; out-of-range and NaN inputs are replaced below.
-        var xc = x < -104 ? -104 : x
+        // Clamping first keeps n in [−126, 128] and every intermediate normal; out-of-range and
+        // NaN inputs are replaced below.
+        var xc = x < normalBound ? normalBound : x
         xc = xc > 89 ? 89 : xc
         // n = round-to-nearest-even(x · log2 e): adding 1.5·2²³ leaves the integer in the low
         // mantissa bits, so the same sum gives n as a float and as an integer.
@@ -46,13 +53,13 @@ public enum VectorExp {
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
         let er = p * (r * r) + r + 1
-        // 2ⁿ = 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors are normal for n in [−150, 128].
+        // 2ⁿ = 2^⌊n/2⌋ · 2^(n − ⌊n/2⌋): both factors are normal for n in [−126, 128].
         let n1 = n &>> 1, n2 = n &- n1
         let scale1 = Float(bitPattern: UInt32(bitPattern: (n1 &+ 127) &<< 23))
         let scale2 = Float(bitPattern: UInt32(bitPattern: (n2 &+ 127) &<< 23))
         var y = er * scale1 * scale2
         y = x > overflowBound ? .infinity : y
-        y = x <= underflowBound ? 0 : y
+        y = x < normalBound ? 0 : y
         return x != x ? x : y
     }
 
