@@ -8,6 +8,7 @@
 # --experiment  experiment under it (default: each notebook's own; env ATTNLAB_EXPERIMENT)
 # --run-file    run file opened by 01-run-files (default: the experiment's first; env ATTNLAB_RUN_FILE)
 # --keep DIR    keep the executed notebooks (.ipynb, with outputs) in DIR
+# 03-verdict reads ATTNLAB_VERDICT (default deepseek-v2) and ATTNLAB_EXPERIMENTS (default experiments/).
 # Missing Python packages (scripts/requirements-notebooks.txt) are installed with pip first.
 # Figures go to notebooks-md/figures/.
 set -euo pipefail
@@ -16,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 python="${PYTHON:-python3}"
 notebooks=()
 keep=""
-usage() { sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 need_value() { [[ $# -ge 2 && -n "$2" ]] || { echo "run-notebooks: $1 needs a value" >&2; usage >&2; exit 2; }; }
 
 while [[ $# -gt 0 ]]; do
@@ -34,6 +35,7 @@ done
 # The notebooks run in notebooks-md/, so relative paths given here are made absolute first.
 export ATTNLAB_RESULTS="$(realpath -m "${ATTNLAB_RESULTS:-$root/results}")"
 [[ -n "${ATTNLAB_RUN_FILE:-}" ]] && export ATTNLAB_RUN_FILE="$(realpath -m "$ATTNLAB_RUN_FILE")"
+[[ -n "${ATTNLAB_EXPERIMENTS:-}" ]] && export ATTNLAB_EXPERIMENTS="$(realpath -m "$ATTNLAB_EXPERIMENTS")"
 [[ -d "$ATTNLAB_RESULTS" ]] || { echo "run-notebooks: no results folder $ATTNLAB_RESULTS" >&2; exit 2; }
 export MPLBACKEND=Agg
 
