@@ -11,7 +11,8 @@ import Glibc
 /// the smallest normal Float (2⁻¹²⁶ ≈ 1.2e-38) once a score is 87 below its row's maximum, and
 /// their products with gradients follow. Measured on the study's MHA runs (ablation-base shape,
 /// one thread): at lr 1.6e-2 the softmax took 19% and OpenBLAS's sgemm kernel 51% of the
-/// samples, against 5% and 37% at lr 5e-4, and training ran 2.4x slower (see bench/README.md).
+/// samples, against 5% and 37% at lr 5e-4, and it ran about 2.3x slower; with the flush the
+/// lr-1.6e-2 run took 1.39x less wall time, bit-identical (bench/README.md, "Subnormal numbers").
 /// What is lost: values below 2⁻¹²⁶ (Float) or 2⁻¹⁰²² (Double), which change no sum that also
 /// holds a normal-sized term by more than its rounding; runs stay a function of config, seed
 /// and thread count, since every thread computes in the same mode.
