@@ -20,6 +20,20 @@ if [[ -d results/ablation-mla-rank ]]; then
     "$attnlab" report ablation-mla-rank --include ablation-mla --include ablation-dense > /dev/null
     echo "regenerated results/ablation-mla-rank.md"
 fi
+# The study's tuned experiments (issue 13): `attnlab tune NAME` rewrites the tuning report and the
+# tuned experiment from the committed tuning runs (it would train missing ones, so it is called only
+# when its dry run finds none to train), then `attnlab report NAME-tuned` writes the headline report.
+for study in study-ladder-d64 study-ladder-d96 study-attention study-recall; do
+    [[ -f "experiments/$study-tuned.toml" ]] || continue
+    plan=$("$attnlab" tune "$study" --dry-run | tail -n 1)
+    if [[ "$plan" != *": 0 to train,"* ]]; then
+        echo "regenerate-results: $study: tuning runs are missing ($plan); not regenerating its reports" >&2
+        exit 1
+    fi
+    "$attnlab" tune "$study" > /dev/null
+    "$attnlab" report "$study-tuned" > /dev/null
+    echo "regenerated results/$study-tune.md and results/$study-tuned.md"
+done
 # The verdict table and size ladder read the run files of every experiment the verdict file names.
 "$attnlab" verdict deepseek-v2 > /dev/null
 echo "regenerated results/verdict-deepseek-v2.md"
