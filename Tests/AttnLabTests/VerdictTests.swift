@@ -81,6 +81,19 @@ import Testing
         #expect(try error(ladder).contains("ladder.experiments: expected an experiment in"))
         let ladderTypo = try error(ladder.replacingOccurrences(of: "[\"mla\"]", with: "[\"mlq\"]") + "planned = [\"later\"]\n")
         #expect(ladderTypo.contains("\(file): ladder.variants: expected a variant of experiment \"exp\" (mha, mla), found \"mlq\""))
+        // A planned tuned experiment not written yet has its source's variants: a typo is caught now.
+        let tunedTypo = try error(VerdictBox.claim(evidence: VerdictBox.row(experiment: "exp-tuned", variant: "mlaa") + "planned = true\n"))
+        #expect(tunedTypo.contains("\(file): claims[0].evidence[0].variant: expected a variant of experiment \"exp-tuned\", which "
+                                   + "`attnlab tune exp` writes with exp's variants (mha, mla), found \"mlaa\""), "\(tunedTypo)")
+        #expect(try error(VerdictBox.claim(evidence: VerdictBox.row(experiment: "exp-tuned") + "planned = true\n")) == "loaded")
+        // A verdict file that is a directory, or not UTF-8, says so (not "no such verdict file").
+        let folder = box.experiments.appendingPathComponent("verdicts/dir.toml")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let directory = #expect(throws: ExperimentError.self) { _ = try loadVerdictFile(name: "dir", experimentsDirectory: box.experiments) }
+        #expect(directory?.description == "\(folder.path): cannot be read: it is a directory, not a file")
+        try Data([0x74, 0x69, 0xFF, 0xFE, 0x0A]).write(to: box.experiments.appendingPathComponent("verdicts/bin.toml"))
+        let binary = #expect(throws: ExperimentError.self) { _ = try loadVerdictFile(name: "bin", experimentsDirectory: box.experiments) }
+        #expect(binary?.description.hasSuffix("bin.toml: expected UTF-8 text (a TOML verdict file), found bytes that are not valid UTF-8") == true)
     }
 
     /// The committed verdict file loads against the committed experiments (its planned
@@ -154,6 +167,16 @@ import Testing
         #expect(markdown.contains(String(format: "| size64: `mla` vs `mha` | higher than `mha` | %+.4f | [%+.4f, %+.4f] | 3 (1, 2, 3) |",
                                          small.0, small.1, small.2)))
         #expect(markdown.contains("| **reproduced** |"))
+        // Every finished row says whether its gap still moved at the end (the report's gap slope).
+        let row = try #require(report.claims.flatMap(\.evidence).first { $0.experiment == "size64" && $0.variant == "mla" })
+        let slope = try #require(row.gapAtEnd)
+        let folder = box.results.appendingPathComponent("size64")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".h5") }.sorted()
+        let runs = try files.map { try RunRecord(path: folder.appendingPathComponent($0).path) }
+        let experimentReport = ExperimentReport(experiment: "size64", variants: ReportVariant.group(runs, primary: "size64"))
+        let gap = try #require(experimentReport.gaps.first { $0.variant == "mla" && $0.baseline == "mha" })
+        #expect(slope == VerdictRule.gapAtEnd(gap))
+        #expect(markdown.contains("| **\(row.outcome)** | \(slope.verdict) |"))
         // The summary (copied into README.md) repeats the row at three decimals.
         #expect(markdown.contains(String(format: "size64: `mla` vs `mha` | higher than `mha` | %+.3f [%+.3f, %+.3f] | 3 |",
                                          small.0, small.1, small.2)))

@@ -160,7 +160,7 @@ struct TOMLPreScan {
         return hits.enumerated().map { k, hit in
             let at = "line \(hit.line), column \(hit.column)"
             guard let path = paths[k] else {
-                return "\(source): \(at): NUL characters are not allowed in experiment files; found \(hit.found)"
+                return "\(source): \(at): NUL characters are not allowed in TOML files (experiments, verdicts); found \(hit.found)"
             }
             return "\(source): \(path): NUL characters are not allowed in strings or keys; found \(hit.found) at \(at)"
         }

@@ -119,12 +119,19 @@ public struct VerdictFile: Sendable, Equatable {
 public func loadVerdictFile(name: String, experimentsDirectory: URL) throws -> VerdictFile {
     let url = experimentsDirectory.appendingPathComponent(VerdictFile.folder).appendingPathComponent(name + ".toml")
     let display = ExperimentLoader.display(url)
-    guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+    var exists: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &exists) else {
         let folder = experimentsDirectory.appendingPathComponent(VerdictFile.folder)
         let available = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
             .filter { $0.hasSuffix(".toml") }.map { String($0.dropLast(5)) }.sorted()
         throw ExperimentError("\(display): no such verdict file; available: "
                               + (available.isEmpty ? "none" : available.joined(separator: ", ")))
+    }
+    if let problem = RegularFile.problem(url.path) { throw ExperimentError("\(display): cannot be read: \(problem)") }
+    let data: Data
+    do { data = try RegularFile.read(url.path) } catch { throw ExperimentError("\(display): cannot be read: \(error)") }
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw ExperimentError("\(display): expected UTF-8 text (a TOML verdict file), found bytes that are not valid UTF-8")
     }
     return try parseVerdictFile(text, name: name, source: display, experimentsDirectory: experimentsDirectory)
 }
@@ -167,6 +174,7 @@ private func resolveVerdictExperiments(_ file: VerdictFile, experimentsDirectory
         }
     }
     var experiments: [String: VerdictExperiment] = [:]
+    var futureVariants: [String: (source: String, variants: Set<String>)] = [:]
     var errors: [String] = []
     for name in Set(uses.map(\.experiment)).sorted() {
         let url = experimentsDirectory.appendingPathComponent(name + ".toml")
@@ -176,6 +184,19 @@ private func resolveVerdictExperiments(_ file: VerdictFile, experimentsDirectory
                               + "(or planned = true for one not written yet), found \"\(name)\" with no file \(name).toml")
             } else {
                 experiments[name] = .notWritten
+                // A tuned experiment not written yet will have exactly its source's variants
+                // (`attnlab tune SOURCE` writes it), so a typo is caught now, not after the study.
+                let source = String(name.dropLast(tunedExperimentSuffix.count))
+                if name.hasSuffix(tunedExperimentSuffix), !source.isEmpty,
+                   FileManager.default.fileExists(atPath: experimentsDirectory.appendingPathComponent(source + ".toml").path) {
+                    do {
+                        let variants = Set(try loadExperiment(name: source, directory: experimentsDirectory).runs.compactMap(\.variant))
+                        futureVariants[name] = (source, variants)
+                    } catch {
+                        errors.append("\(file.source): experiment \"\(source)\" (which `attnlab tune \(source)` turns into \(name)) "
+                                      + "does not load: \(error)")
+                    }
+                }
             }
             continue
         }
@@ -189,6 +210,12 @@ private func resolveVerdictExperiments(_ file: VerdictFile, experimentsDirectory
         }
     }
     for use in uses {
+        if let future = futureVariants[use.experiment], !future.variants.contains(use.variant) {
+            let message = "\(file.source): \(use.variantPath): expected a variant of experiment \"\(use.experiment)\", which `attnlab "
+                + "tune \(future.source)` writes with \(future.source)'s variants (\(future.variants.sorted().joined(separator: ", "))), "
+                + "found \"\(use.variant)\""
+            if !errors.contains(message) { errors.append(message) }
+        }
         guard case .defined(let variantOfRun)? = experiments[use.experiment] else { continue }
         let defined = Set(variantOfRun.values)
         if !defined.contains(use.variant) {

@@ -203,6 +203,13 @@ public func writeVerdictReport(name: String, experimentsDirectory: URL, resultsD
     -> (report: VerdictReport, paths: VerdictPaths)
 {
     let file = try loadVerdictFile(name: name, experimentsDirectory: experimentsDirectory)
+    // A mistyped --results would otherwise give a report of nothing but "pending" rows.
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: resultsDirectory.path, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ExperimentError("\(ExperimentLoader.display(resultsDirectory)): expected the results folder holding the run files of the "
+                              + "experiments verdicts/\(name).toml names (one sub-folder per experiment), found "
+                              + (FileManager.default.fileExists(atPath: resultsDirectory.path) ? "a file" : "no such folder"))
+    }
     let report = try VerdictReport(file, resultsDirectory: resultsDirectory)
     let stem = "verdict-" + name
     func path(_ suffix: String) -> String { resultsDirectory.appendingPathComponent(stem + suffix).path }

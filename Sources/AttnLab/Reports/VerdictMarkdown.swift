@@ -38,12 +38,13 @@ public enum VerdictMarkdown {
                     (delta, ci, n) = ("-", "-", "-")
                 }
                 return [c.id, c.source, e.protocolLabel, "\(e.experiment): `\(e.variant)` vs `\(e.baseline)`", e.claimed,
-                        delta, ci, n, e.budget.isEmpty ? "-" : e.budget.joined(separator: "; "), "**\(e.outcome)**"]
+                        delta, ci, n, e.budget.isEmpty ? "-" : e.budget.joined(separator: "; "), "**\(e.outcome)**",
+                        gapText(e.gapAtEnd, short: false)]
             }
         }
         out += ReportMarkdown.table(["claim", "paper source", "protocol", "evidence", "claimed: variant's loss", "Δ", "95% CI",
-                                     "paired seeds", "budget", "verdict"],
-                                    [false, false, false, false, false, true, true, false, false, false], rows)
+                                     "paired seeds", "budget", "verdict", "gap at the end (slope per 1k steps, last quarter)"],
+                                    [false, false, false, false, false, true, true, false, false, false, false], rows)
         let caches = r.claims.flatMap { c in c.cache.map { (c, $0) } }
         if !caches.isEmpty {
             out += ["", "## KV cache size (computed figures, no verdict)", "",
@@ -84,12 +85,21 @@ public enum VerdictMarkdown {
                         + (cmp.ciLow.flatMap { lo in cmp.ciHigh.map { " [\(ReportMarkdown.signed(lo, 3)), \(ReportMarkdown.signed($0, 3))]" } } ?? "")
                 } ?? "-"
                 return [c.id, e.protocolLabel, "\(e.experiment): `\(e.variant)` vs `\(e.baseline)`", e.claimed, delta,
-                        e.comparison.map { "\($0.n)" } ?? "-", "**\(e.outcome)**"]
+                        e.comparison.map { "\($0.n)" } ?? "-", "**\(e.outcome)**", gapText(e.gapAtEnd, short: true)]
             }
         }
-        out += ReportMarkdown.table(["claim", "protocol", "evidence", "claimed: variant's loss", "Δ [95% CI]", "seeds", "verdict"],
-                                    [false, false, false, false, true, true, false], rows)
+        out += ReportMarkdown.table(["claim", "protocol", "evidence", "claimed: variant's loss", "Δ [95% CI]", "seeds", "verdict",
+                                     "gap at the end"],
+                                    [false, false, false, false, true, true, false, false], rows)
         return out
+    }
+
+    /// The gap-at-end cell: the slope's verdict, and in the long form its value, interval, curve and window.
+    static func gapText(_ g: GapSlope?, short: Bool) -> String {
+        guard let g else { return "-" }
+        guard !short, let slope = g.perThousandSteps, let lo = g.ciLow, let hi = g.ciHigh else { return g.verdict }
+        return "\(g.verdict): \(ReportMarkdown.signed(slope, 4)) [\(ReportMarkdown.signed(lo, 4)), \(ReportMarkdown.signed(hi, 4))] "
+            + "(\(g.curve), steps \(g.fromStep)–\(g.toStep), \(g.method))"
     }
 
     static func ladderSection(_ l: SizeLadderReport, plot: String) -> [String] {

@@ -76,6 +76,9 @@ public struct EvidenceResult: Sendable, Equatable, Codable {
     public var comparison: PairedComparison?
     /// `TokenBudget.lines` of the two variants' runs.
     public var budget: [String]
+    /// Whether the gap (variant − baseline) was still moving at the end of training
+    /// (`VerdictRule.gapAtEnd`); nil while pending or without paired seeds.
+    public var gapAtEnd: GapSlope?
 }
 
 /// A cache-size row: AttnLab's Table-1 figure for two variants beside the paper's models.
@@ -168,10 +171,14 @@ public struct VerdictReport: Sendable, Equatable, Codable {
         var margin: Double?
         if case .within(let m) = direction { margin = m }
         let these = [row.variant, row.baseline].flatMap { runs.variants[$0]?.runs ?? [] }
+        var gap: GapSlope?
+        if comparison != nil, let v = runs.variants[row.variant], let b = runs.variants[row.baseline] {
+            gap = TrainingGap(v, against: b).map(VerdictRule.gapAtEnd)
+        }
         return EvidenceResult(protocolLabel: row.protocolLabel, experiment: row.experiment, variant: row.variant, baseline: row.baseline,
                               direction: direction.word, margin: margin, claimed: direction.text(baseline: row.baseline),
                               outcome: outcome.text, verdict: outcome.word, comparison: comparison,
-                              budget: runs.allFinished ? TokenBudget.lines(these) : [])
+                              budget: runs.allFinished ? TokenBudget.lines(these) : [], gapAtEnd: gap)
     }
 
     static func cache(_ row: ClaimEvidence, _ runs: VerdictExperimentRuns) -> CacheFigure {

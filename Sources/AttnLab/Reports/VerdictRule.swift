@@ -44,8 +44,21 @@ public enum VerdictRule {
             + "lies entirely outside [−m, +m]), otherwise **not distinguishable at this scale**.",
         "Fewer than 2 paired seeds: no interval, no verdict (\"n < 2\"). An experiment whose runs have not all finished "
             + "(or that has no file yet) is **pending**: no number and no verdict.",
+        "Each finished row also says whether its gap was still moving at the end of training: the least-squares slope of the "
+            + "paired gap (variant − baseline) over the last quarter of training, per seed, with a 95% t interval over seeds, as "
+            + "in `attnlab report`'s gap section; from the validation curve when it has 3 or more evaluations there, else from "
+            + "the training curve. **still moving** (the interval excludes 0): the word holds for this budget only, the ordering "
+            + "has not settled; **flat within noise**: no change of the gap was detected at the end.",
         "Cache-size claims are computed figures (Table 1 formulas), shown beside the paper's; they get no verdict word.",
     ]
+
+    /// The slope that says whether a gap has settled: the validation curve's when it gives a
+    /// verdict over seeds (3 or more evaluations in the last quarter, 2 or more seeds), else the
+    /// training curve's.
+    public static func gapAtEnd(_ gap: TrainingGap) -> GapSlope {
+        let judged = ["still moving", "flat within noise"]
+        return judged.contains(gap.validationSlope.verdict) ? gap.validationSlope : gap.trainingSlope
+    }
 
     /// The word for an interval [lo, hi] under `direction`.
     public static func judge(_ direction: ClaimDirection, low lo: Double, high hi: Double) -> VerdictWord {
