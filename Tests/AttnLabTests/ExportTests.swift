@@ -99,6 +99,7 @@ private func mla(_ change: (inout ModelConfig) -> Void = { _ in }) -> ModelConfi
         #expect(throws: ExportError.self) { try HuggingFaceConfig.make(gqa) }
         let oldEps = mla { $0.attention.latentNormEps = 1e-5 }
         #expect(HuggingFaceConfig.refusal(oldEps)?.contains("latent_norm_eps") == true)
+        #expect(HuggingFaceConfig.refusal(mla { $0.attention.qkRopeHeadDim = 0 })?.contains("qk_rope_head_dim = 0") == true)
         #expect(throws: ExportError.self) { try HuggingFaceConfig.make(oldEps) }
         #expect(HuggingFaceConfig.refusal(mla()) == nil)
         #expect(HuggingFaceConfig.refusal(mla { $0.ropeStyle = .interleaved }) == nil, "DeepSeek-V3 has rope_interleave")

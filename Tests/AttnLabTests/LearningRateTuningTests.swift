@@ -233,7 +233,7 @@ import Testing
         try describeLearningRateTuning(options) { plan.append($0) }
         #expect(plan.contains("grid: lr 0.003, 0.01, 0.03 (3) x seeds 0, 12 steps per run ([tune] steps)"))
         #expect(plan.contains { $0.hasSuffix("tt-tune.toml: would be written") })
-        #expect(plan.filter { $0.hasSuffix("  train") }.count == 6 && plan.last == "6 tuning runs: 6 to train, 0 not trained")
+        #expect(plan.filter { $0.hasSuffix("  train") }.count == 6 && plan.last == "6 tuning runs: 6 to train, 0 finished (skipped)")
         #expect(!FileManager.default.fileExists(atPath: box.experiments.appendingPathComponent("tt-tune.toml").path))
         #expect(!FileManager.default.fileExists(atPath: box.results.appendingPathComponent("tt-tune").path))
 
@@ -243,7 +243,7 @@ import Testing
         plan = []
         try describeLearningRateTuning(options) { plan.append($0) }
         #expect(plan.contains { $0.hasSuffix("tt-tune.toml: unchanged") })
-        #expect(plan.filter { $0.hasSuffix("  skip (finished)") }.count == 6 && plan.last == "6 tuning runs: 0 to train, 6 not trained")
+        #expect(plan.filter { $0.hasSuffix("  skip (finished)") }.count == 6 && plan.last == "6 tuning runs: 0 to train, 6 finished (skipped)")
         let generatedTune = try String(contentsOfFile: outcome.tuningExperimentPath, encoding: .utf8)
         try ("# edited\n" + generatedTune).write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
         plan = []

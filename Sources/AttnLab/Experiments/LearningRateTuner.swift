@@ -156,7 +156,8 @@ public func describeLearningRateTuning(_ options: TuneOptions, out: (String) -> 
     let prepared = try prepareLearningRateTuning(options)
     let experiment = prepared.experiment
     guard let tuning = experiment.tuning else { return }  // tuningExperimentTOML() threw already
-    out("tune \(experiment.name): dry run, nothing is written or trained")
+    out("tune \(experiment.name): dry run, nothing is written or trained; run files looked for in "
+        + ExperimentLoader.display(options.resultsDirectory.appendingPathComponent(experiment.tuningExperimentName)))
     out("grid: " + tuning.summary)
     let existing = try? String(contentsOfFile: prepared.tunePath, encoding: .utf8)
     out("\(prepared.tunePath): " + (existing == nil ? "would be written"
@@ -164,9 +165,17 @@ public func describeLearningRateTuning(_ options: TuneOptions, out: (String) -> 
         : "differs from what would be written; `attnlab tune` refuses to replace it without --force"))
     let width = prepared.plan.map(\.run.count).max() ?? 0
     for e in prepared.plan { out("  \(e.run.padding(toLength: width, withPad: " ", startingAt: 0))  \(e.action.planText)") }
-    let train = prepared.plan.filter { $0.action.trains }.count
-    let errors = prepared.plan.filter { if case .conflict = $0.action { true } else { false } }.count
-    out("\(prepared.plan.count) tuning runs: \(train) to train, \(prepared.plan.count - train - errors) not trained"
+    var train = 0, finished = 0, diverged = 0, errors = 0
+    for e in prepared.plan {
+        switch e.action {
+        case .train, .resume, .restart: train += 1
+        case .skip: finished += 1
+        case .diverged: diverged += 1
+        case .conflict: errors += 1
+        }
+    }
+    out("\(prepared.plan.count) tuning runs: \(train) to train, \(finished) finished (skipped)"
+        + (diverged > 0 ? ", \(diverged) diverged (not retried)" : "")
         + (errors > 0 ? ", \(errors) in the way (`attnlab tune` would stop: see the errors above)" : ""))
 }
 

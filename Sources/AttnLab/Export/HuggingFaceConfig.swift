@@ -36,6 +36,10 @@ public enum HuggingFaceConfig {
                     + "config says; this run's latent norms use \(model.attention.latentNormEps) (model.attention.latent_norm_eps; "
                     + "runs stored before that key existed used model.norm_eps), so an exported model would compute differently"
             }
+            if model.attention.qkRopeHeadDim == 0 {
+                return "transformers' DeepseekV3Attention always applies RoPE to a decoupled key of qk_rope_head_dim > 0 (with 0 its "
+                    + "forward fails); this run has model.attention.qk_rope_head_dim = 0 (no RoPE key), so no exported model would run"
+            }
         case .gta, .gla:
             return "transformers has no \(model.attention.kind.rawValue.uppercased()) attention (Zadouri, Strauss and Dao 2025); "
                 + "no exported model would compute what this run computes"
