@@ -64,8 +64,11 @@ public enum ReportMarkdown {
         if r.baseline != nil { header.append("KV vs MHA") }
         header += ["final val loss"] + (r.secondaryMetric.map { ["final val " + metricLabel($0)] } ?? [])
         header += ["final train loss", "median tokens/s", "median step ms", "peak activations MiB", "peak RSS MiB"]
+        // A tuned lr that is the best grid point rather than the fitted optimum is marked.
+        let flagged = Set(r.tuning?.variants.filter { $0.fit.flag != nil }.map(\.variant) ?? [])
         let rows = r.variants.map { v -> [String] in
-            var row = [v.name, v.attention] + (showLR ? [LearningRateTuningReport.format(v.lr)] : [])
+            var row = [v.name, v.attention]
+                + (showLR ? [LearningRateTuningReport.format(v.lr) + (flagged.contains(v.name) ? " †" : "")] : [])
             row += [grouped(v.parameters), grouped(v.kvElementsPerToken), grouped(v.kvBytesPerTokenFP32), grouped(v.kvBytesPerTokenBF16)]
             if r.baseline != nil { row.append(v.kvRatioToMHA.map(percent) ?? "-") }
             row.append(meanStd(v.finalValLoss, 4))
@@ -80,6 +83,11 @@ public enum ReportMarkdown {
              + (r.sameLearningRate == nil
                 ? "the same variants at one shared lr: not available, run `attnlab sweep \(tunedExperimentSource(r.experiment) ?? r.experiment)` for them."
                 : "the same variants at one shared lr are the secondary table further down."), ""]
+                + (flagged.isEmpty ? [] : ["† The tuning took the best grid point for this variant, not a fitted optimum (its flag is in the "
+                                            + "tuning section): the lr is known only to the grid's spacing.", ""])
+                + ["Each tuning grid point is the loss of \(Set(t.variants.flatMap(\.seeds)).count) tuning seed"
+                   + (Set(t.variants.flatMap(\.seeds)).count == 1 ? "" : "s") + " per lr: two lrs whose losses differ by less than "
+                   + "the seed-to-seed standard deviation of the final val loss below are not told apart by the tuning.", ""]
         } ?? []
         return [title, ""] + tuned + [
                 "Runs that differ only in `train.seed` form a variant. Quality figures are mean ± sample standard "
