@@ -262,6 +262,32 @@ extension SweepTests {
             try aside.close()
         }
     }
+
+    /// A sweep killed with SIGKILL cannot forward a stop; its children notice that their parent is
+    /// gone and stop as on Ctrl-C (files interrupted, locks released) instead of training on as
+    /// orphans, so the next sweep can resume them.
+    @Test func childrenOfAKilledSweepStopAndCanBeResumed() throws {
+        let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("orphan", "", kinds: ["mha", "mqa"])
+        let cli = SweepCLI(exe: exe, box: box)
+        let sets = ["--set", "train.steps=100000", "--set", "eval.every=50"]
+        let paths = [box.path("orphan", "mha"), box.path("orphan", "mqa")]
+        let (sweep, _) = try cli.start(["sweep", "orphan", "--jobs", "2"] + sets)
+        #expect(cli.waitForSteps(paths, 5))
+        kill(sweep.processIdentifier, SIGKILL)
+        sweep.waitUntilExit()
+        // Within a few seconds (the children look once a second) both files are unlocked and interrupted.
+        let deadline = Date().addingTimeInterval(60)
+        while paths.contains(where: { RunFileLock.holder(of: $0) != nil }) && Date() < deadline { usleep(200_000) }
+        for p in paths {
+            #expect(RunFileLock.holder(of: p) == nil, "\(p) is still being written after its sweep was killed")
+            let r = try RunReader(path: p)
+            #expect(try r.status().status == .interrupted)
+            try r.close()
+        }
+    }
 }
 
 extension SweepTests {

@@ -68,6 +68,7 @@ public func runSweep(_ options: SweepOptions, out: (String) -> Void) throws -> S
     }
 
     var environment = ProcessInfo.processInfo.environment
+    environment[StopRequest.sweepParentVariable] = String(getpid())
     // OpenBLAS sizes its own pool from the cores unless told; with parallel jobs that oversubscribes.
     if !userThreads && environment["OPENBLAS_NUM_THREADS"] == nil { environment["OPENBLAS_NUM_THREADS"] = String(threads) }
 

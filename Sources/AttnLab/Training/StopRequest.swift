@@ -22,6 +22,21 @@ public enum StopRequest {
                 if StopRequest.flag.exchange(1, ordering: .relaxed) != 0 { _exit(128 + s) }
             }
         }
+        watchSweepParent()
+    }
+
+    /// The environment variable through which `attnlab sweep` tells its children its pid.
+    public static let sweepParentVariable = "ATTNLAB_SWEEP_PARENT_PID"
+
+    /// A sweep's child stops like on Ctrl-C (checkpoint, exit 130) once its sweep is gone: killed
+    /// with SIGKILL, the sweep cannot forward a stop, and its children would otherwise train on as
+    /// orphans, holding their run files' locks against the next sweep. Checked once a second.
+    static func watchSweepParent() {
+        guard let text = ProcessInfo.processInfo.environment[sweepParentVariable], let parent = pid_t(text), parent > 1 else { return }
+        Thread.detachNewThread {
+            while getppid() == parent { sleep(1) }
+            kill(getpid(), SIGINT)
+        }
     }
 
 }
