@@ -133,9 +133,12 @@ public func generateFromCheckpoint(
         else if pending.count >= 4 { emit(String(decoding: pending, as: UTF8.self)); pending.removeAll() }
     }
     if !pending.isEmpty { emit(String(decoding: pending, as: UTF8.self)) }
-    var line = String(format: "%d prompt + %d generated tokens; prefill %.3f s; decode %.1f tokens/s; KV cache %d bytes used, %d allocated (%@, %@ decoding)",
+    // The latent decoding mode exists only for the latent attentions (MLA, GLA).
+    let kind = run.config.model.attention.kind
+    var line = String(format: "%d prompt + %d generated tokens; prefill %.3f s; decode %.1f tokens/s; KV cache %d bytes used, %d allocated (%@)",
                       report.promptTokens, report.generatedTokens, report.prefillSeconds, report.decodeTokensPerSecond,
-                      report.cacheUsedBytes, report.cacheAllocatedBytes, run.config.model.attention.kind.rawValue, mode.rawValue)
+                      report.cacheUsedBytes, report.cacheAllocatedBytes,
+                      kind.hasKVLatent ? "\(kind.rawValue), \(mode.rawValue) decoding" : kind.rawValue)
     if report.stoppedAtContextLimit { line += "; stopped at max_seq_len \(run.config.model.maxSeqLen)" }
     return line + "\n"
 }

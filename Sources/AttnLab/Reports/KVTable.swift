@@ -108,7 +108,7 @@ public enum KVTable {
         let perLayer = m.kvElementsPerTokenPerLayer, dh = m.baseline.headDim
         let groups = trimmedDecimal(m.equivalentGQAGroups)
         let lhs = m.attention.kind.design.groupEquivalence
-        return "\(groups) groups of d_h \(dh): \(lhs) = \(grouped(perLayer)) / \(grouped(2 * dh)) = \(groups)"
+        return "\(groups) group\(groups == "1" ? "" : "s") of d_h \(dh): \(lhs) = \(grouped(perLayer)) / \(grouped(2 * dh)) = \(groups)"
     }
 
 
