@@ -86,6 +86,13 @@ import Testing
         #expect(tunedTypo.contains("\(file): claims[0].evidence[0].variant: expected a variant of experiment \"exp-tuned\", which "
                                    + "`attnlab tune exp` writes with exp's variants (mha, mla), found \"mlaa\""), "\(tunedTypo)")
         #expect(try error(VerdictBox.claim(evidence: VerdictBox.row(experiment: "exp-tuned") + "planned = true\n")) == "loaded")
+        // Rows pair by seed: an experiment whose variants also vary another key is refused.
+        try (try String(contentsOf: box.experiments.appendingPathComponent("exp.toml"), encoding: .utf8))
+            .replacingOccurrences(of: "\"train.seed\" = [1, 2, 3]", with: "\"optimizer.lr\" = [1e-3, 2e-3]\n\"train.seed\" = [1, 2, 3]")
+            .write(to: box.experiments.appendingPathComponent("lrgrid.toml"), atomically: true, encoding: .utf8)
+        let lrGrid = try error(VerdictBox.claim(evidence: VerdictBox.row(experiment: "lrgrid")))
+        #expect(lrGrid.contains("experiment \"lrgrid\": expected the runs of each variant to differ only in train.seed (rows are paired "
+                                + "by seed), found variant \"mha\" with 6 runs over 3 seeds"), "\(lrGrid)")
         // A verdict file that is a directory, or not UTF-8, says so (not "no such verdict file").
         let folder = box.experiments.appendingPathComponent("verdicts/dir.toml")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -204,6 +204,16 @@ private func resolveVerdictExperiments(_ file: VerdictFile, experimentsDirectory
             let experiment = try loadExperiment(name: name, directory: experimentsDirectory)
             var variantOfRun: [String: String] = [:]
             for run in experiment.runs { if let v = run.variant { variantOfRun[run.name] = v } }
+            // Rows pair a variant's runs with the baseline's by seed: within a variant, runs may
+            // differ only in train.seed (a grid over lr or anything else would pair several runs
+            // with one seed).
+            var seedsOfVariant: [String: [Int]] = [:]
+            for run in experiment.runs { if let v = run.variant { seedsOfVariant[v, default: []].append(run.config.train.seed) } }
+            for (v, seeds) in seedsOfVariant.sorted(by: { $0.key < $1.key }) where Set(seeds).count != seeds.count {
+                errors.append("\(file.source): experiment \"\(name)\": expected the runs of each variant to differ only in train.seed "
+                              + "(rows are paired by seed), found variant \"\(v)\" with \(seeds.count) runs over \(Set(seeds).count) seed"
+                              + (Set(seeds).count == 1 ? "" : "s") + " (a grid over another key)")
+            }
             experiments[name] = .defined(variantOfRun: variantOfRun)
         } catch {
             errors.append("\(file.source): experiment \"\(name)\" does not load: \(error)")

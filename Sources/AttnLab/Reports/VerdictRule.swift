@@ -46,8 +46,8 @@ public enum VerdictRule {
             + "(or that has no file yet) is **pending**: no number and no verdict.",
         "Each finished row also says whether its gap was still moving at the end of training: the least-squares slope of the "
             + "paired gap (variant − baseline) over the last quarter of training, per seed, with a 95% t interval over seeds, as "
-            + "in `attnlab report`'s gap section; from the validation curve when it has 3 or more evaluations there, else from "
-            + "the training curve. **still moving** (the interval excludes 0): the word holds for this budget only, the ordering "
+            + "in `attnlab report`'s gap section; from the validation curve when that gives a verdict (3 or more evaluations in the "
+            + "window and 2 or more seeds), else from the training curve. **still moving** (the interval excludes 0): the word holds for this budget only, the ordering "
             + "has not settled; **flat within noise**: no change of the gap was detected at the end.",
         "Cache-size claims are computed figures (Table 1 formulas), shown beside the paper's; they get no verdict word.",
     ]
