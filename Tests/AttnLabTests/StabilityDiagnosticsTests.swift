@@ -298,6 +298,50 @@ import Testing
         #expect(lines.last == "  spikes: not tested: spike detection starts after step 50; this run has 40 steps")
     }
 
+    /// The tuning report shows each grid point's stability flags: a study tuning run whose
+    /// attention logits passed 1,000 was counted usable with no word of it. The chosen lr's
+    /// nearest grid point is named when flagged, and the flags inform without changing the fit.
+    @Test func tuningReportShowsEachGridPointsStabilityFlags() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let clean = box.results.appendingPathComponent("exp/clean.h5").path
+        let sharp = box.results.appendingPathComponent("exp/sharp.h5").path
+        let calm = box.results.appendingPathComponent("exp/calm.h5").path
+        try Self.writeSyntheticRun(clean, steps: 60, status: .finished, evalSteps: [60])
+        try Self.writeSyntheticRun(calm, steps: 60, status: .finished, evalSteps: [60])
+        try Self.writeSyntheticRun(sharp, steps: 60, status: .finished, evalSteps: [60],
+                                   logit: { $0 == 30 ? 1500 : 5 }, loss: { $0 == 55 ? 9 : 3 })
+        func run(_ path: String, lr: Double, loss: Double) throws -> RunRecord {
+            var r = try RunRecord(path: path)
+            r.config.optimizer.lr = lr
+            r.run = "mha-lr\(lr)-seed1"
+            r.finalEvaluation = nil
+            r.eval["loss"] = [loss]
+            return r
+        }
+        #expect(RunStability(variant: "mha", record: try RunRecord(path: clean)).instability.isEmpty)
+        #expect(RunStability(variant: "mha", record: try RunRecord(path: sharp)).instability
+                == ["loss 9.000 at step 55", "max attention logit 1500.000 at step 30 (> 100)"])
+
+        let runs = [try run(clean, lr: 1e-3, loss: 2.6), try run(sharp, lr: 2e-3, loss: 2.4), try run(calm, lr: 4e-3, loss: 2.5)]
+        let tuning = LearningRateTuningReport(experiment: "exp-tune", runs: runs)
+        let v = try #require(tuning.variants.first)
+        #expect(tuning.variants.count == 1 && v.fit.points.map(\.unstable.count) == [0, 1, 0])
+        let unflagged = LearningRateFit(points: v.fit.points.map { LearningRatePoint(lr: $0.lr, losses: $0.losses) })
+        #expect(v.fit.chosen == unflagged.chosen && v.fit.flag == unflagged.flag, "flags do not select")
+        let chosen = LearningRateTuningReport.format(try #require(v.fit.chosen))
+        let markdown = tuning.markdown(plot: "p.svg")
+        #expect(markdown.contains("| variant | lr | final val loss (mean) | n | parabola | left out | stability |"))
+        #expect(markdown.contains { $0.hasPrefix("| \(v.variant) | 0.001 | 2.6000 | 1 |") && $0.hasSuffix("|  |  |") })
+        #expect(markdown.contains { $0.hasPrefix("| \(v.variant) | 0.002 | 2.4000 | 1 |")
+                                    && $0.hasSuffix("|  | seed 1: loss 9.000 at step 55, max attention logit 1500.000 at step 30 (> 100) |") })
+        #expect(markdown.contains("1 tuning run is flagged. At the grid point nearest a chosen lr: `\(v.variant)` (chosen lr \(chosen); "
+                                  + "at grid lr 0.002: seed 1: loss 9.000 at step 55, max attention logit 1500.000 at step 30 (> 100))."))
+        let sharpFree = LearningRateTuningReport(experiment: "exp-tune", runs: [try run(clean, lr: 1e-3, loss: 2.6),
+                                                                               try run(calm, lr: 2e-3, loss: 2.4)])
+        #expect(sharpFree.markdown(plot: "p.svg").contains("No tuning run is flagged."))
+    }
+
     /// A diverged run: flagged in the stability section; inspect says it will not finish, shows
     /// the last periodic evaluation (loss first) or says there is none, counts layers from the
     /// file's `layer` scale when no diagnostics row was logged, and prints no "-nan".

@@ -9,11 +9,16 @@ public struct LearningRatePoint: Sendable, Equatable, Codable {
     public var losses: [Double]
     /// Runs left out of the fit and why, e.g. `seed 2: diverged at step 31`.
     public var excluded: [String]
+    /// Runs at this lr that the stability rule flags (`RunStability.flags`: spikes, attention
+    /// logits above `StabilitySummary.extremeLogit`, a blown-up loss), e.g. `seed 0: **logit >
+    /// 100** (1234.5 at step 300)`. Shown beside the point; a flagged run that finished with a
+    /// finite loss still counts in the fit (the flag informs, it does not select).
+    public var unstable: [String]
     /// Mean of `losses`: the value the fit uses; nil when every run was left out.
     public var meanLoss: Double? { losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count) }
 
-    public init(lr: Double, losses: [Double], excluded: [String] = []) {
-        self.lr = lr; self.losses = losses; self.excluded = excluded
+    public init(lr: Double, losses: [Double], excluded: [String] = [], unstable: [String] = []) {
+        self.lr = lr; self.losses = losses; self.excluded = excluded; self.unstable = unstable
     }
 }
 

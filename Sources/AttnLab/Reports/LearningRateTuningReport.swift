@@ -33,8 +33,10 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
             let members = group.runs.map { byPath[$0.path]! }
             let lrs = Set(members.map(\.config.optimizer.lr)).sorted()
             let points = lrs.map { lr -> LearningRatePoint in
-                var losses: [Double] = [], excluded: [String] = []
+                var losses: [Double] = [], excluded: [String] = [], unstable: [String] = []
                 for r in members where r.config.optimizer.lr == lr {
+                    let instability = RunStability(variant: group.name, record: r).instability
+                    if !instability.isEmpty { unstable.append("seed \(r.seed): " + instability.joined(separator: ", ")) }
                     if r.status != .finished {
                         excluded.append("seed \(r.seed): \(r.status.rawValue) at step \(r.step)")
                     } else if let loss = r.finalValLoss, loss.isFinite {
@@ -43,7 +45,7 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
                         excluded.append("seed \(r.seed): no finite final validation loss")
                     }
                 }
-                return LearningRatePoint(lr: lr, losses: losses, excluded: excluded)
+                return LearningRatePoint(lr: lr, losses: losses, excluded: excluded, unstable: unstable)
             }
             return VariantLearningRate(variant: group.name, attention: group.attention,
                                        steps: members.map(\.config.train.steps).max() ?? 0,
@@ -96,11 +98,27 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
             v.fit.points.map { p -> [String] in
                 [v.variant, Self.format(p.lr), p.meanLoss.map { fixed($0, 4) } ?? "-", String(p.losses.count),
                  p.meanLoss == nil ? "-" : v.fit.predictedLoss(p.lr).map { fixed($0, 4) } ?? "-",
-                 p.excluded.isEmpty ? "" : p.excluded.joined(separator: "; ")]
+                 p.excluded.isEmpty ? "" : p.excluded.joined(separator: "; "),
+                 p.unstable.isEmpty ? "" : p.unstable.joined(separator: "; ")]
             }
         }
-        lines += ReportMarkdown.table(["variant", "lr", "final val loss (mean)", "n", "parabola", "left out"],
-                                      [false, true, true, true, true, false], pointRows)
+        lines += ReportMarkdown.table(["variant", "lr", "final val loss (mean)", "n", "parabola", "left out", "stability"],
+                                      [false, true, true, true, true, false, false], pointRows)
+        lines += ["", "Stability: the experiment report's rule (" + StabilitySummary.ruleText + "; a training loss above "
+                  + "ln(vocab) + \(trimmedDecimal(StabilitySummary.blowUpMargin)) nats is a blown-up update), applied to each "
+                  + "tuning run's `/diagnostics`. A flagged run that finished with a finite loss still counts in the fit: "
+                  + "the column informs the reader, it does not select."]
+        let chosenFlagged = variants.compactMap { v -> String? in
+            guard let lr = v.fit.chosen, let nearest = v.fit.points.min(by: { abs(log($0.lr / lr)) < abs(log($1.lr / lr)) }),
+                  !nearest.unstable.isEmpty else { return nil }
+            return "`\(v.variant)` (chosen lr \(Self.format(lr)); at grid lr \(Self.format(nearest.lr)): "
+                + nearest.unstable.joined(separator: "; ") + ")"
+        }
+        let flaggedCount = variants.reduce(0) { $0 + $1.fit.points.reduce(0) { $0 + $1.unstable.count } }
+        lines += ["", flaggedCount == 0 ? "No tuning run is flagged."
+                  : "\(flaggedCount) tuning run\(flaggedCount == 1 ? " is" : "s are") flagged. "
+                    + (chosenFlagged.isEmpty ? "None at the grid point nearest a chosen lr."
+                       : "At the grid point nearest a chosen lr: " + chosenFlagged.joined(separator: ", ") + ".")]
         return lines + [""]
     }
 }

@@ -48,6 +48,23 @@ public struct RunStability: Sendable, Equatable, Codable {
         return flags
     }
 
+    /// What the stability rule holds against a run that trained to the end (a blown-up loss,
+    /// spikes, an extreme attention logit), each with its figures; empty for a clean run.
+    /// Divergence and untested spike windows are not in it (see `flags`).
+    public var instability: [String] {
+        var found: [String] = []
+        if let blowUpLoss, let blowUpStep { found.append("loss \(fixed(blowUpLoss, 3)) at step \(blowUpStep)") }
+        for (count, kind) in [(lossSpikes ?? 0, "loss"), (gradNormSpikes ?? 0, "grad-norm")] where count > 0 {
+            found.append("\(count) \(kind) spike\(count == 1 ? "" : "s")")
+        }
+        if extremeLogit {
+            found.append("max attention logit \(StabilitySummary.logit(maxAttentionLogit))"
+                         + (maxAttentionLogitStep.map { " at step \($0)" } ?? "")
+                         + " (> \(trimmedDecimal(StabilitySummary.extremeLogit)))")
+        }
+        return found
+    }
+
     /// How the report and inspect name the run: its run name, after the experiment's for a run of
     /// an included experiment (variant `experiment/variant`).
     public var label: String {
