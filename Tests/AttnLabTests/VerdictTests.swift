@@ -34,6 +34,33 @@ import Testing
         #expect(VerdictRule.outcome(.lower, comparison: nil, finished: 0, total: nil).text == "pending: experiment file not written yet")
     }
 
+    /// "Next runs": hand-worked seed counts (d = 1, sd = 1: n = 10 gives (2.2622 + 0.8834) / √10 =
+    /// 0.9947 ≤ 1, n = 9 gives 1.0650), the distance and direction of each claim kind, and no plan
+    /// for a decided row, a pending one or one with a single pair.
+    @Test func seedPlanCountsSeedsForEightyPercentPower() throws {
+        #expect(VerdictRule.seedsForPower(distance: 1, sd: 1) == 10)
+        #expect(VerdictRule.seedsForPower(distance: 0.1, sd: 0) == 2)
+        #expect(VerdictRule.seedsForPower(distance: 0, sd: 1) == nil)
+        #expect(VerdictRule.seedsForPower(distance: 1e-4, sd: 1) == nil, "beyond the limit")
+        // Differences +0.01, +0.05, -0.03: mean +0.01, sd 0.04, not distinguishable for every direction below.
+        let mixed = try #require(PairedComparison(variant: "mla", baseline: "mha", pairs: [1: (2.01, 2.0), 2: (2.05, 2.0), 3: (1.97, 2.0)]))
+        let sd = try #require(mixed.stdDifference)
+        #expect(abs(sd - 0.04) < 1e-12 && abs(mixed.meanDifference - 0.01) < 1e-12)
+        let cases: [(ClaimDirection, Double, VerdictWord)] = [
+            (.lower, 0.01, .contradicted), (.higher, 0.01, .reproduced),
+            (.within(margin: 0.03), 0.02, .reproduced), (.within(margin: 0.004), 0.006, .contradicted),
+        ]
+        for (direction, distance, towards) in cases {
+            let plan = try #require(VerdictRule.seedPlan(direction, comparison: mixed, word: .notDistinguishable))
+            #expect(abs(plan.distance - distance) < 1e-12 && plan.towards == towards && plan.seedsNow == 3, "\(direction)")
+            #expect(plan.seeds == VerdictRule.seedsForPower(distance: plan.distance, sd: sd))
+        }
+        #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: .reproduced) == nil)
+        #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: nil) == nil)
+        let one = try #require(PairedComparison(variant: "mla", baseline: "mha", pairs: [1: (2.0, 2.1)]))
+        #expect(VerdictRule.seedPlan(.lower, comparison: one, word: .notDistinguishable) == nil)
+    }
+
     // MARK: Verdict files
 
     @Test func verdictFileErrorsNameFileKeyAndExpectedValue() throws {
@@ -221,6 +248,14 @@ import Testing
         #expect(svg["ladder-gap", default: []].sorted() == ["gqa", "mla"])
         #expect(svg["point", default: []].sorted() == ["gqa", "gqa", "gqa", "mla", "mla", "mla"])
         #expect(String(decoding: first[2], as: UTF8.self).contains("not plotted (pending): later"))
+
+        // "Next runs": a plan only for the finished, undecided row; pending experiments listed.
+        #expect(report.claims[0].evidence.map { $0.nextSeeds != nil } == [false, false, true, false])
+        let plan = try #require(report.claims[0].evidence[2].nextSeeds)
+        #expect(markdown.contains("## Next runs"))
+        #expect(markdown.contains("| \(fixed(plan.sd, 4)) | 3 | \(plan.seeds.map(String.init) ?? "none up to 1000: seeds alone are not a plan") | "
+                                  + "\(plan.towards.rawValue) |"))
+        #expect(markdown.contains("Pending, to finish first: `partial`, `later`."))
 
         let json = try JSONDecoder().decode(VerdictReport.self, from: first[1])
         #expect(json == report)

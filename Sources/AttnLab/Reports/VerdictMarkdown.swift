@@ -45,6 +45,7 @@ public enum VerdictMarkdown {
         out += ReportMarkdown.table(["claim", "paper source", "protocol", "evidence", "claimed: variant's loss", "Δ", "95% CI",
                                      "paired seeds", "budget", "verdict", "gap at the end (slope per 1k steps, last quarter)"],
                                     [false, false, false, false, false, true, true, false, false, false, false], rows)
+        out += [""] + nextRunsSection(r)
         let caches = r.claims.flatMap { c in c.cache.map { (c, $0) } }
         if !caches.isEmpty {
             out += ["", "## KV cache size (computed figures, no verdict)", "",
@@ -91,6 +92,60 @@ public enum VerdictMarkdown {
         out += ReportMarkdown.table(["claim", "protocol", "evidence", "claimed: variant's loss", "Δ [95% CI]", "seeds", "verdict",
                                      "gap at the end"],
                                     [false, false, false, false, true, true, false, false], rows)
+        return out
+    }
+
+    /// What would settle the rows that are not distinguishable (`VerdictRule.seedPlan`), which rows
+    /// need a longer budget, and the commands that add seeds, here or on a Slurm cluster.
+    static func nextRunsSection(_ r: VerdictReport) -> [String] {
+        var out = ["## Next runs", "",
+                   "Planning, not evidence: the seeds each finished row that is not distinguishable would need for a decisive "
+                       + "word if its observed difference and spread held (the last rule of section \"Verdict rule\"; "
+                       + "\(Int(VerdictRule.plannedPower * 100))% power).", ""]
+        let open = r.claims.flatMap { c in c.evidence.compactMap { e in e.nextSeeds.map { (c, e, $0) } } }
+        let pending = r.claims.flatMap(\.evidence).filter { $0.comparison == nil && $0.verdict == nil && $0.outcome.hasPrefix("pending") }
+        if open.isEmpty {
+            out += ["No finished row is left undecided."]
+        } else {
+            out += ReportMarkdown.table(["claim", "protocol", "evidence", "Δ", "sd of the paired differences", "seeds now",
+                                         "seeds for \(Int(VerdictRule.plannedPower * 100))% power", "towards", "gap at the end"],
+                                        [false, false, false, true, true, true, true, false, false],
+                                        open.map { c, e, plan in
+                                            [c.id, e.protocolLabel, "\(e.experiment): `\(e.variant)` vs `\(e.baseline)`",
+                                             e.comparison.map { ReportMarkdown.signed($0.meanDifference, 4) } ?? "-", fixed(plan.sd, 4),
+                                             String(plan.seedsNow),
+                                             plan.seeds.map(String.init) ?? "none up to \(VerdictRule.plannedSeedsLimit): seeds alone are not a plan",
+                                             plan.towards.rawValue, gapText(e.gapAtEnd, short: true)]
+                                        })
+            var experiments: [String] = []
+            for (_, e, _) in open where !experiments.contains(e.experiment) { experiments.append(e.experiment) }
+            out += ["", "To add seeds (nothing finished is trained again; `attnlab sweep --status` shows each run's state):", ""]
+            out += experiments.map { name in
+                let most = open.filter { $0.1.experiment == name }.compactMap(\.2.seeds).max()
+                let target = most.map { "1…\($0)" } ?? "more seeds"
+                guard let source = tunedExperimentSource(name) else {
+                    return "- `\(name)`: give `experiments/\(name).toml` a `[grid]` `\"train.seed\"` of \(target), then "
+                        + "`attnlab sweep \(name) --slurm --submit` on a cluster (README, \"On a cluster: Slurm job arrays\") or "
+                        + "`attnlab sweep \(name) --jobs 2` here, then `\(r.regenerateCommand)`."
+                }
+                return "- `\(name)`: give `experiments/\(source).toml` a `[grid]` `\"train.seed\"` of \(target); `attnlab tune \(source)` "
+                    + "then trains nothing (its tuning runs are finished) and writes the same `\(name).toml`; then "
+                    + "`attnlab sweep \(name) --slurm --submit` on a cluster (README, \"On a cluster: Slurm job arrays\") or "
+                    + "`attnlab sweep \(name) --jobs 2` here, then `\(r.regenerateCommand)`."
+            }
+        }
+        let moving = r.claims.flatMap { c in c.evidence.filter { $0.gapAtEnd?.verdict == "still moving" }.map { (c, $0) } }
+        if !moving.isEmpty {
+            out += ["", "Still moving at the end of training, so the word holds for that budget only: "
+                    + moving.map { c, e in "\(c.id), \(e.experiment): `\(e.variant)` vs `\(e.baseline)`" }.joined(separator: "; ")
+                    + ". Settling them takes a longer budget (`train.steps`; for a tuned experiment, tuning again at that budget), "
+                    + "not only more seeds."]
+        }
+        if !pending.isEmpty {
+            var names: [String] = []
+            for e in pending where !names.contains(e.experiment) { names.append(e.experiment) }
+            out += ["", "Pending, to finish first: " + names.map { "`\($0)`" }.joined(separator: ", ") + "."]
+        }
         return out
     }
 

@@ -79,6 +79,9 @@ public struct EvidenceResult: Sendable, Equatable, Codable {
     /// Whether the gap (variant − baseline) was still moving at the end of training
     /// (`VerdictRule.gapAtEnd`); nil while pending or without paired seeds.
     public var gapAtEnd: GapSlope?
+    /// Seeds for a decisive word if the observed difference held (`VerdictRule.seedPlan`); nil
+    /// unless the row is finished and not distinguishable.
+    public var nextSeeds: SeedPlan?
 }
 
 /// A cache-size row: AttnLab's Table-1 figure for two variants beside the paper's models.
@@ -178,7 +181,8 @@ public struct VerdictReport: Sendable, Equatable, Codable {
         return EvidenceResult(protocolLabel: row.protocolLabel, experiment: row.experiment, variant: row.variant, baseline: row.baseline,
                               direction: direction.word, margin: margin, claimed: direction.text(baseline: row.baseline),
                               outcome: outcome.text, verdict: outcome.word, comparison: comparison,
-                              budget: runs.allFinished ? TokenBudget.lines(these) : [], gapAtEnd: gap)
+                              budget: runs.allFinished ? TokenBudget.lines(these) : [], gapAtEnd: gap,
+                              nextSeeds: VerdictRule.seedPlan(direction, comparison: comparison, word: outcome.word))
     }
 
     static func cache(_ row: ClaimEvidence, _ runs: VerdictExperimentRuns) -> CacheFigure {

@@ -50,7 +50,48 @@ public enum VerdictRule {
             + "window and 2 or more seeds), else from the training curve. **still moving** (the interval excludes 0): the word holds for this budget only, the ordering "
             + "has not settled; **flat within noise**: no change of the gap was detected at the end.",
         "Cache-size claims are computed figures (Table 1 formulas), shown beside the paper's; they get no verdict word.",
+        "Planning, not a verdict (section \"Next runs\"): for a finished row that is not distinguishable, the distance its "
+            + "interval has to clear is d = |Δ| for \"lower\" and \"higher\" claims, and for \"within m\" m − |Δ| (towards "
+            + "reproduced) when |Δ| < m, else |Δ| − m (towards contradicted); the seeds to plan for are the smallest n ≥ 2 with "
+            + "(t(0.975, n − 1) + t(\(trimmedDecimal(plannedPower)), n − 1)) · sd / √n ≤ d, sd the observed standard deviation of "
+            + "the paired differences: the usual \(Int(plannedPower * 100))% power approximation of a paired t test, if the true "
+            + "difference and its spread were the observed ones (both uncertain with this few seeds). None up to "
+            + "\(plannedSeedsLimit) seeds, or d = 0: more seeds alone are not a plan.",
     ]
+
+    /// Power the "Next runs" seed counts plan for.
+    public static let plannedPower = 0.8
+    /// The largest seed count "Next runs" reports; beyond it, more seeds alone are not a plan.
+    public static let plannedSeedsLimit = 1000
+
+    /// The seeds a not-distinguishable row would need for a decisive word (see `statement`):
+    /// nil unless `word` is not distinguishable and the comparison has n ≥ 2 and a finite sd.
+    public static func seedPlan(_ direction: ClaimDirection, comparison: PairedComparison?, word: VerdictWord?) -> SeedPlan? {
+        guard word == .notDistinguishable, let c = comparison, c.n >= 2, let sd = c.stdDifference, sd.isFinite,
+              c.meanDifference.isFinite else { return nil }
+        let mean = c.meanDifference
+        let distance: Double, towards: VerdictWord
+        switch direction {
+        case .lower: (distance, towards) = (abs(mean), mean < 0 ? .reproduced : .contradicted)
+        case .higher: (distance, towards) = (abs(mean), mean > 0 ? .reproduced : .contradicted)
+        case .within(let m): (distance, towards) = abs(mean) < m ? (m - abs(mean), .reproduced) : (abs(mean) - m, .contradicted)
+        }
+        return SeedPlan(distance: distance, sd: sd, seedsNow: c.n, seeds: seedsForPower(distance: distance, sd: sd),
+                        towards: towards)
+    }
+
+    /// Smallest n ≥ 2 with (t(0.975, n − 1) + t(`plannedPower`, n − 1)) · sd / √n ≤ distance; nil
+    /// when distance is not positive or no n up to `plannedSeedsLimit` is enough. sd 0 gives 2.
+    public static func seedsForPower(distance: Double, sd: Double) -> Int? {
+        guard distance > 0 else { return nil }
+        for n in 2...plannedSeedsLimit {
+            let df = Double(n - 1)
+            let need = (StudentT.quantile(0.975, df: df) + StudentT.quantile(plannedPower, df: df)) * sd / Double(n).squareRoot()
+            if need <= distance { return n }
+        }
+        return nil
+    }
+
 
     /// The slope that says whether a gap has settled: the validation curve's when it gives a
     /// verdict over seeds (3 or more evaluations in the last quarter, 2 or more seeds), else the
@@ -78,4 +119,19 @@ public enum VerdictRule {
         guard let c = comparison, let lo = c.ciLow, let hi = c.ciHigh, c.n >= 2 else { return .tooFewPairs(n: comparison?.n ?? 0) }
         return .verdict(judge(direction, low: lo, high: hi))
     }
+}
+
+/// How many paired seeds a not-distinguishable loss row would need for a decisive word, if its
+/// observed difference and spread held (`VerdictRule.seedPlan`). Planning, not evidence.
+public struct SeedPlan: Sendable, Equatable, Codable {
+    /// What the interval has to clear: |Δ|, or the distance of |Δ| to a "within" margin.
+    public var distance: Double
+    /// Observed standard deviation of the paired differences (nats per token).
+    public var sd: Double
+    /// Paired seeds so far.
+    public var seedsNow: Int
+    /// Paired seeds for `VerdictRule.plannedPower`; nil when none up to `plannedSeedsLimit`.
+    public var seeds: Int?
+    /// The word the row would get if the observed difference held.
+    public var towards: VerdictWord
 }
