@@ -229,9 +229,9 @@ extension SweepTests {
     }
 
     /// Ctrl-C to the sweep stops both children with their files marked interrupted and exits 130;
-    /// without saved weights there is nothing to resume, so the next sweep moves the files aside
-    /// and trains the runs again.
-    @Test func ctrlCStopsTheChildrenAndRunsWithoutCheckpointRestart() throws {
+    /// without saved weights their checkpoints are in `RUN.h5.checkpoint`, so the next sweep
+    /// resumes them, and the finished runs keep no checkpoint file.
+    @Test func ctrlCStopsTheChildrenAndTheNextSweepResumesThem() throws {
         let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
         let box = try TrainingSandbox()
         defer { box.remove() }
@@ -249,17 +249,18 @@ extension SweepTests {
         #expect(out.contains("not done: mha, mqa"))
         for p in paths { #expect(try RunReader(path: p).status().status == .interrupted) }
 
+        for p in paths { #expect(FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: p))) }
+
         let (code, out2) = try cli.run(["sweep", "stop", "--jobs", "2"] + sets)
         #expect(code == 0, "\(out2)")
-        #expect(lines(out2, "  ").allSatisfy { $0.contains("without a checkpoint; old file kept as") }, "\(out2)")
-        #expect(out2.contains("2 finished (0 resumed, 2 restarted)"))
+        #expect(lines(out2, "  ").allSatisfy { $0.contains("resume from the checkpoint at step") }, "\(out2)")
+        #expect(out2.contains("2 finished (2 resumed, 0 restarted)"))
         for p in paths {
             let r = try RunReader(path: p)
             #expect(try r.status() == (.finished, 120))
             try r.close()
-            let aside = try RunReader(path: p + ".incomplete-1")
-            #expect(try aside.status().status == .interrupted)
-            try aside.close()
+            #expect(!FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: p)))
+            #expect(!FileManager.default.fileExists(atPath: p + ".incomplete-1"))
         }
     }
 

@@ -86,6 +86,67 @@ import Testing
         for (p, q) in zip(ma.parameters, mb.parameters) { #expect(p.array == q.array, "\(p.name)") }
     }
 
+    /// Without saved weights (`log.save_weights = false`, the study's setting) checkpoints go to
+    /// `RUN.h5.checkpoint` while the run trains. Interrupted at step 27 and resumed, the run gives
+    /// the curves of an uninterrupted one bit for bit; the finished file holds no weights and no
+    /// checkpoint, and the checkpoint file is gone. A checkpoint file that is missing, or left from
+    /// another run of the same name, is no checkpoint; set aside, it goes along with its run file.
+    @Test func runsWithoutSavedWeightsResumeFromTheirCheckpointFile() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("nw", kinds: ["mla"])
+        let sets = ["log.save_weights=false", "log.checkpoint_every=10"]
+        let full = try runExperiment(box.load("nw", sets), resultsDirectory: box.results.appendingPathComponent("full"), quiet: true)[0]
+        #expect(full.status == .finished && !FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: full.path)))
+        let exp = try box.load("nw", sets)
+        let path = box.path("nw", "mla")
+        let sidecar = RunCheckpointFile.path(for: path)
+        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in step == 27 }
+        #expect(first.status == .interrupted && first.step == 27)
+        #expect(FileManager.default.fileExists(atPath: sidecar))
+        let r0 = try RunReader(path: path)
+        #expect(try r0.checkpoint()?.state.step == 27)
+        #expect(try !r0.checkpointSlotsInRunFile(), "the run file holds no weights")
+        try r0.close()
+
+        // Set aside and back: the checkpoint file goes along and still belongs to its run file.
+        let aside = try moveRunFileAside(path: path, asideName: "mla.h5.aside")
+        #expect(!FileManager.default.fileExists(atPath: sidecar) && FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: aside)))
+        let ra = try RunReader(path: aside)
+        #expect(try ra.checkpoint()?.state.step == 27)
+        try ra.close()
+        _ = try moveRunFileAside(path: aside, asideName: "mla.h5")
+        #expect(FileManager.default.fileExists(atPath: sidecar))
+
+        let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
+        #expect(resumed.status == .finished && resumed.step == 60)
+        let (a, b) = (try RunReader(path: full.path), try RunReader(path: path))
+        #expect(try a.trainSteps() == b.trainSteps())
+        for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
+        #expect(try a.evalColumn("loss") == b.evalColumn("loss"))
+        #expect(try b.checkpoint() == nil)
+        #expect(!FileManager.default.fileExists(atPath: sidecar))
+        try a.close(); try b.close()
+
+        // A checkpoint file from another run of the same name (another start time), or none: no checkpoint.
+        let again = try runExperiment(exp, resultsDirectory: box.results, overwrite: true, quiet: true)[0]
+        #expect(again.status == .finished)
+        let second = try trainRun(experiment: exp.name, run: exp.runs[0], path: box.path("nw2", "mla"), quiet: true) { step in step == 15 }
+        #expect(second.status == .interrupted)
+        let foreign = RunCheckpointFile.path(for: box.path("nw2", "mla"))
+        let stale = try HDF5File.open(path: foreign, mode: .readWrite)
+        try stale.root.setAttribute("run_start_time", .string("2000-01-01T00:00:00Z"))
+        try stale.close()
+        let r2 = try RunReader(path: box.path("nw2", "mla"))
+        #expect(try r2.checkpoint() == nil)
+        #expect(throws: RunFileError.self) { _ = try r2.loadCheckpoint(into: DecoderLM<Float>(exp.runs[0].config.model, seed: 0).parameters) }
+        try r2.close()
+        try FileManager.default.removeItem(atPath: foreign)
+        let r3 = try RunReader(path: box.path("nw2", "mla"))
+        #expect(try r3.checkpoint() == nil)
+        try r3.close()
+    }
+
     @Test func nonFiniteLossStopsTheRunAndKeepsTheCurve() throws {
         let box = try TrainingSandbox()
         defer { box.remove() }
@@ -117,13 +178,15 @@ import Testing
     }
 
     /// SIGKILL mid-training: the file still opens with every flushed step, and `--resume`
-    /// continues it to the same curve as an uninterrupted run.
-    @Test func killedRunLeavesAReadableFileThatResumes() throws {
+    /// continues it to the same curve as an uninterrupted run; also without saved weights, whose
+    /// checkpoint file the kill may have caught mid-write.
+    @Test(arguments: [true, false]) func killedRunLeavesAReadableFileThatResumes(saveWeights: Bool) throws {
         let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
         let box = try TrainingSandbox()
         defer { box.remove() }
         try box.experiment("kill", kinds: ["mqa"])
-        let sets = ["--set", "train.steps=400", "--set", "log.checkpoint_every=25", "--set", "eval.every=100"]
+        let sets = ["--set", "train.steps=400", "--set", "log.checkpoint_every=25", "--set", "eval.every=100",
+                    "--set", "log.save_weights=\(saveWeights)"]
         func attnlab(_ args: [String], results: URL) throws -> Process {
             let p = Process()
             p.executableURL = exe
@@ -149,6 +212,14 @@ import Testing
         #expect(steps.count >= 60 && steps == Array(1...steps.count))
         #expect(try r.status().status == .running)
         try r.close()
+        // The sweep's view of the killed file: its last flushed step (not the 0 of /status_step) and its checkpoint.
+        let config = try box.load("kill", stride(from: 1, to: sets.count, by: 2).map { sets[$0] }).runs[0].config
+        guard case .present(let facts) = sweepFileState(path: path, config: config) else {
+            Issue.record("the killed file did not read as present")
+            return
+        }
+        #expect(facts.status == .running && facts.step == steps.last && facts.configMatches)
+        #expect(facts.checkpointStep.map { $0 > 0 && $0 <= steps.count && $0 % 25 == 0 } == true)
         let resume = try attnlab(["run", "kill", "--resume", path] + sets, results: box.results)
         resume.waitUntilExit()
         #expect(resume.terminationStatus == 0)
@@ -157,5 +228,6 @@ import Testing
         let (a, b) = (try RunReader(path: path), try RunReader(path: runFilePath(resultsDirectory: box.results.appendingPathComponent("ref"), experiment: "kill", run: "mqa")))
         #expect(try a.status() == (.finished, 400))
         #expect(try a.trainColumn("loss") == b.trainColumn("loss"))
+        #expect(!FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: path)))
     }
 }

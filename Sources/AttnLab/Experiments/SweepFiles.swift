@@ -8,7 +8,9 @@ public func sweepFileState(path: String, config: ExperimentConfig) -> SweepFileS
         let reader = try RunReader(path: path)
         defer { try? reader.close() }
         let stored = try ExperimentConfig(resolvedTOML: try reader.configTOML, source: path)
-        let (status, step) = try reader.status()
+        var (status, step) = try reader.status()
+        // A running (or killed) run's status step is still 0: its last flushed training step says how far it got.
+        if status == .running { step = max(step, try reader.trainSteps().last ?? 0) }
         return .present(SweepFileFacts(
             status: status, step: step, checkpointStep: try reader.checkpoint()?.state.step,
             configMatches: sameRunConfig(stored, config), writer: writer, storedThreads: stored.train.threads))
@@ -43,6 +45,15 @@ public func moveRunFileAside(path: String, asideName: String) throws -> String {
     }
     guard unlink(path) == 0 else {
         throw RunFileError("moved \(path) to \(dest) but cannot remove the old name: \(String(cString: strerror(errno)))")
+    }
+    // A checkpoint file (a run without saved weights) goes along, so the file set aside keeps it.
+    let checkpoint = RunCheckpointFile.path(for: path)
+    if FileManager.default.fileExists(atPath: checkpoint) {
+        let checkpointDest = RunCheckpointFile.path(for: dest)
+        guard link(checkpoint, checkpointDest) == 0, unlink(checkpoint) == 0 else {
+            throw RunFileError("moved \(path) to \(dest) but cannot move its checkpoint file \(checkpoint) to \(checkpointDest): "
+                               + String(cString: strerror(errno)))
+        }
     }
     return dest
 }

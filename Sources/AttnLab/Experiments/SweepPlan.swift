@@ -12,9 +12,11 @@ public enum SweepFileState: Sendable, Equatable {
 /// The parts of an existing run file the plan depends on.
 public struct SweepFileFacts: Sendable, Equatable {
     public var status: RunStatus
+    /// The step the file ended at; for a file still marked `running` (training, or killed) its
+    /// last flushed training step.
     public var step: Int
-    /// Step of the last complete checkpoint; nil when there is none (weights not saved, or the
-    /// run stopped before its first checkpoint).
+    /// Step of the last complete checkpoint; nil when there is none (the run stopped before its
+    /// first checkpoint, or saved no weights and its checkpoint file is gone).
     public var checkpointStep: Int?
     /// Stored config equals the run's resolved config, `train.threads` aside (see `sameRunConfig`).
     public var configMatches: Bool

@@ -101,9 +101,18 @@ public final class RunReader {
         return FinalEvaluation(step: step, values: values, tokens: try int(RunLayout.finalEvalTokens), windows: try int(RunLayout.finalEvalWindows))
     }
 
-    /// The last complete checkpoint, or nil when none was written (or weights were not saved).
+    /// Whether the checkpoint slots are in the run file (`log.save_weights` true) rather than in
+    /// its checkpoint file `RUN.h5.checkpoint` (`RunCheckpointFile`).
+    public func checkpointSlotsInRunFile() throws -> Bool { try file.root.contains(RunLayout.slot(0)) }
+
+    /// The last complete checkpoint, or nil when none was written. A run without saved weights
+    /// has one only while its checkpoint file (`RUN.h5.checkpoint`, same run) is beside it.
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
         guard let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values) else {
+            return nil
+        }
+        if try !checkpointSlotsInRunFile(),
+           !RunCheckpointFile.isPresent(for: path, startTime: try file.root.stringAttribute("start_time")) {
             return nil
         }
         // xoshiro's all-zero state is a fixed point; only a damaged file holds it.
@@ -118,18 +127,27 @@ public final class RunReader {
     /// the model's tensors, matched by name and shape.
     public func loadCheckpoint(into parameters: [Tensor<Float>], optimizer: AdamW<Float>? = nil) throws -> CheckpointState {
         guard let (state, slot) = try checkpoint() else {
-            throw RunFileError("\(path): no complete checkpoint in /checkpoint (the run saved no weights, or was stopped before its first checkpoint)")
+            throw RunFileError("\(path): no complete checkpoint (stopped before its first checkpoint, finished or diverged "
+                               + "without saved weights, or its checkpoint file \(RunCheckpointFile.path(for: path)) is gone)")
         }
+        // The tensors are in the run file, or (no saved weights) in its checkpoint file.
+        var source: (file: HDF5File, path: String, sidecar: RunCheckpointFile?) = (file, path, nil)
+        if try !checkpointSlotsInRunFile() {
+            let sidecar = try RunCheckpointFile.open(for: path, startTime: try file.root.stringAttribute("start_time"), writable: false)
+                ?? { throw RunFileError("\(path): its checkpoint file \(RunCheckpointFile.path(for: path)) is gone") }()
+            source = (sidecar.file, sidecar.path, sidecar)
+        }
+        defer { try? source.sidecar?.close() }
         for (i, p) in parameters.enumerated() {
             let parts = optimizer == nil ? ["params"] : ["params", "adam_m", "adam_v"]
             for part in parts {
                 let name = "\(RunLayout.slot(slot))/\(part)/\(p.name)"
-                guard try file.root.contains(name) else {
-                    throw RunFileError("\(path): /\(name) is missing; the file was written for a different model")
+                guard try source.file.root.contains(name) else {
+                    throw RunFileError("\(source.path): /\(name) is missing; the file was written for a different model")
                 }
-                let arr = try file.root.dataset(name).read(as: Float.self)
+                let arr = try source.file.root.dataset(name).read(as: Float.self)
                 guard arr.shape == p.shape else {
-                    throw RunFileError("\(path): /\(name) has shape \(arr.shape); the model expects \(p.shape)")
+                    throw RunFileError("\(source.path): /\(name) has shape \(arr.shape); the model expects \(p.shape)")
                 }
                 let dst: UnsafeMutablePointer<Float>
                 switch part {

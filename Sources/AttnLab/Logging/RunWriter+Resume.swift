@@ -19,9 +19,14 @@ extension RunWriter {
             throw error
         }
         let (state, slot) = try reader.checkpoint() ?? {
-            throw RunFileError("\(path): no complete checkpoint to resume from (log.save_weights false, or stopped before the first checkpoint); train it again from the start with --overwrite")
+            throw RunFileError("\(path): no complete checkpoint to resume from (stopped before its first checkpoint, or its "
+                               + "checkpoint file \(RunCheckpointFile.path(for: path)) is gone); train it again from the start with --overwrite")
         }()
         _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
+        let startTime = try file.root.stringAttribute("start_time")
+        let slotsInRunFile = try reader.checkpointSlotsInRunFile()
+        // Without saved weights the next checkpoints go on into the same checkpoint file.
+        let checkpointFile = slotsInRunFile ? nil : try RunCheckpointFile.open(for: path, startTime: startTime, writable: true)
         let keepTrain = try reader.trainSteps().prefix { $0 <= state.step }.count
         try file.root.appendableDataset("train/step", of: Int64.self).truncate(to: keepTrain)
         for c in RunLayout.trainColumns.dropFirst() { try file.root.appendableDataset("train/" + c, of: Double.self).truncate(to: keepTrain) }
@@ -40,9 +45,10 @@ extension RunWriter {
         try file.startSWMRWrite()
         let diagnostics = try reader.hasDiagnostics()
         let latent = try diagnostics && reader.diagnosticsColumns().contains(DiagnosticsLayout.latentRMS)
-        let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: true,
+        let writer = RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: slotsInRunFile,
                                parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 1 - slot,
-                               diagnostics: diagnostics, latentDiagnostics: latent)
+                               diagnostics: diagnostics, latentDiagnostics: latent, startTime: startTime,
+                               checkpointFile: checkpointFile)
         return (writer, state, evalAtCheckpoint, finalEvaluation)
     }
 

@@ -6,7 +6,8 @@ import Foundation
 /// every flushed step, and readers (h5py with swmr=True) can follow a live run.
 ///
 /// Checkpoints alternate between two slots and `checkpoint/meta` names the last complete one,
-/// so a kill during a checkpoint write still leaves the previous checkpoint intact.
+/// so a kill during a checkpoint write still leaves the previous checkpoint intact. Without saved
+/// weights the slots live in the run's checkpoint file (`RunCheckpointFile`) while it trains.
 public final class RunWriter {
     public let path: String
     let file: HDF5File
@@ -24,12 +25,18 @@ public final class RunWriter {
     private var lastFlush = ContinuousClock.now
     private let flushInterval: Double
     private var nextSlot = 0
+    /// The run file's `start_time`, which its checkpoint file repeats.
+    let startTime: String
+    /// Without saved weights: the checkpoint file, from the first checkpoint on.
+    var checkpointFile: RunCheckpointFile?
 
     init(path: String, file: HDF5File, evalColumns: [String], saveWeights: Bool, parameterNames: [String],
-         flushSeconds: Double, nextSlot: Int, diagnostics: Bool, latentDiagnostics: Bool) {
+         flushSeconds: Double, nextSlot: Int, diagnostics: Bool, latentDiagnostics: Bool, startTime: String,
+         checkpointFile: RunCheckpointFile? = nil) {
         self.path = path; self.file = file; self.evalColumns = evalColumns; self.saveWeights = saveWeights
         self.parameterNames = parameterNames; self.flushInterval = flushSeconds; self.nextSlot = nextSlot
         recordsDiagnostics = diagnostics; self.latentDiagnostics = latentDiagnostics
+        self.startTime = startTime; self.checkpointFile = checkpointFile
     }
 
     /// Creates the file (never over an existing one) and lays it out. The caller holds the run's
@@ -56,6 +63,9 @@ public final class RunWriter {
         }
         // Subprocesses (git) run before the file exists, not inside the window where it is made.
         let gitCommit = AttnLabVersion.gitCommit()
+        let startTime = ISO8601DateFormatter().string(from: Date())
+        // Under the lock, a checkpoint file here can only be left from an earlier run of this name.
+        try RunCheckpointFile.remove(for: path)
         let staging = folder.appendingPathComponent("." + URL(fileURLWithPath: path).lastPathComponent + ".creating").path
         // Under the lock, a staging file can only be the leftover of a creation that was killed.
         if unlink(staging) != 0 && errno != ENOENT {
@@ -63,7 +73,7 @@ public final class RunWriter {
         }
         let file = try HDF5File.create(path: staging, overwrite: false)
         do {
-            try layOut(file, metadata: metadata, gitCommit: gitCommit, model: model, contextLength: contextLength,
+            try layOut(file, metadata: metadata, gitCommit: gitCommit, startTime: startTime, model: model, contextLength: contextLength,
                        parameters: parameters, evalColumns: evalColumns, periodicWindows: periodicWindows, saveWeights: saveWeights)
             if diagnostics {
                 try RunVariables.layOutDiagnostics(file.root, layers: model.nLayers, latent: model.attention.kind.hasKVLatent)
@@ -78,17 +88,18 @@ public final class RunWriter {
         }
         return RunWriter(path: path, file: file, evalColumns: evalColumns, saveWeights: saveWeights,
                          parameterNames: parameters.map(\.name), flushSeconds: flushSeconds, nextSlot: 0,
-                         diagnostics: diagnostics, latentDiagnostics: diagnostics && model.attention.kind.hasKVLatent)
+                         diagnostics: diagnostics, latentDiagnostics: diagnostics && model.attention.kind.hasKVLatent,
+                         startTime: startTime)
     }
 
     private static func layOut(
-        _ file: HDF5File, metadata: RunMetadata, gitCommit: String, model: ModelConfig, contextLength: Int,
+        _ file: HDF5File, metadata: RunMetadata, gitCommit: String, startTime: String, model: ModelConfig, contextLength: Int,
         parameters: [Tensor<Float>], evalColumns: [String], periodicWindows: Int, saveWeights: Bool
     ) throws {
         let root = file.root
         let attrs: [(String, HDF5AttributeValue)] = [
             ("format_version", .int(RunLayout.formatVersion)), ("attnlab_version", .string(AttnLabVersion.string)),
-            ("git_commit", .string(gitCommit)), ("start_time", .string(ISO8601DateFormatter().string(from: Date()))),
+            ("git_commit", .string(gitCommit)), ("start_time", .string(startTime)),
             ("experiment", .string(metadata.experiment)), ("run", .string(metadata.runName)),
             ("config", .string(metadata.configTOML)), ("seed", .int(metadata.seed)),
             ("tokenizer", .string(metadata.tokenizer)), ("data", .string(metadata.dataDescription)),
@@ -229,18 +240,29 @@ public final class RunWriter {
 
     /// Writes parameters and optimiser moments into the free slot, flushes, then marks the slot
     /// current. Curves logged so far are flushed first so the file never holds a checkpoint
-    /// newer than its curves.
-    public func checkpoint(parameters: [Tensor<Float>], optimizer: AdamW<Float>, state: CheckpointState) throws {
+    /// newer than its curves. Without saved weights the slot is in the checkpoint file
+    /// (created at the first checkpoint), and the `last` checkpoint of a finished run is skipped:
+    /// a finished run without saved weights keeps none.
+    public func checkpoint(parameters: [Tensor<Float>], optimizer: AdamW<Float>, state: CheckpointState, last: Bool = false) throws {
         try flush()
-        guard saveWeights else { return }
+        if !saveWeights && last { return }
         let root = file.root
         let slot = nextSlot
         for (i, p) in parameters.enumerated() {
             precondition(p.name == parameterNames[i], "checkpoint parameters changed order")
-            let base = "\(RunLayout.slot(slot))/"
-            try root.dataset(base + "params/" + p.name).overwrite(p.array)
-            try root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
-            try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
+        }
+        if saveWeights {
+            for (i, p) in parameters.enumerated() {
+                let base = "\(RunLayout.slot(slot))/"
+                try root.dataset(base + "params/" + p.name).overwrite(p.array)
+                try root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
+                try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
+            }
+        } else {
+            if checkpointFile == nil {
+                checkpointFile = try RunCheckpointFile.create(for: path, startTime: startTime, parameters: parameters)
+            }
+            try checkpointFile!.write(slot: slot, parameters: parameters, optimizer: optimizer)
         }
         try file.flush()
         try root.dataset(RunLayout.checkpointMeta).overwrite(CheckpointMeta(slot: slot, state: state).values)
@@ -265,17 +287,28 @@ public final class RunWriter {
 
     /// Records how the run ended. The step goes to disk before the status, so a kill between
     /// the two leaves the old status (`running`, which a sweep resumes), never a final status
-    /// with a stale step.
+    /// with a stale step. A run without saved weights that finished or diverged then drops its
+    /// checkpoint: `meta` is cleared first, the checkpoint file removed after.
     public func setStatus(_ status: RunStatus, step: Int) throws {
         try flush()
         try file.root.dataset(RunLayout.statusStep).overwrite([Int64(step)])
         try file.flush()
         try file.root.stringDataset(RunLayout.status).write(status.rawValue)
         try file.flush()
+        if !saveWeights && (status == .finished || status == .diverged) {
+            try file.root.dataset(RunLayout.checkpointMeta).overwrite(CheckpointMeta.none)
+            try file.root.dataset(RunLayout.checkpointElapsed).overwrite([0.0])
+            try file.flush()
+            try checkpointFile?.close()
+            checkpointFile = nil
+            try RunCheckpointFile.remove(for: path)
+        }
     }
 
     public func close() throws {
         try flush()
+        try checkpointFile?.close()
+        checkpointFile = nil
         try file.close()
     }
 
@@ -286,6 +319,8 @@ public final class RunWriter {
         pendingEval.removeAll()
         pendingDiagnostics.removeAll()
         pendingSpikes.removeAll()
+        try? checkpointFile?.close()
+        checkpointFile = nil
         try? file.close()
     }
 }

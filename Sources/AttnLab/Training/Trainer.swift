@@ -107,9 +107,10 @@ public func trainRun(
     var tokensPerSecond = 0.0
     let tokensPerStep = config.train.batchSize * data.sampler.seqLen * config.train.gradAccum
     func elapsed() -> Double { elapsedBefore + (clock.now - started).seconds }
-    func checkpoint(_ step: Int) throws {
+    func checkpoint(_ step: Int, last: Bool = false) throws {
         try writer.checkpoint(parameters: params, optimizer: optimizer,
-                              state: CheckpointState(step: step, optimizerStep: optimizer.step, samplerState: data.sampler.rng.state, elapsed: elapsed()))
+                              state: CheckpointState(step: step, optimizerStep: optimizer.step, samplerState: data.sampler.rng.state, elapsed: elapsed()),
+                              last: last)
     }
     func evalText(_ values: [Double]) -> String {
         zip(data.evalColumns, values).map { String(format: "%@ %.4f", $0, $1) }.joined(separator: "  ")
@@ -206,7 +207,7 @@ public func trainRun(
                 progress.message("\(experiment)/\(run.name) final eval @ \(step) (whole validation split, \(result.windows) windows, \(result.scoredTokens) tokens): \(evalText(values))")
             }
         }
-        try checkpoint(step)
+        try checkpoint(step, last: true)
         return try finish(.finished, step)
     } catch {
         writer.abandon()
