@@ -73,12 +73,7 @@ import Testing
         let r0 = try RunReader(path: path)
         #expect(try r0.status() == (.interrupted, 27))
         try r0.close()
-        let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
-        #expect(resumed.status == .finished && resumed.step == 60)
-        let (a, b) = (try RunReader(path: full.path), try RunReader(path: path))
-        #expect(try a.trainSteps() == b.trainSteps())
-        for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
-        #expect(try a.evalColumn("loss") == b.evalColumn("loss"))
+        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path)
         let config = exp.runs[0].config.model
         let (ma, mb) = (DecoderLM<Float>(config, seed: 0), DecoderLM<Float>(config, seed: 0))
         _ = try a.loadCheckpoint(into: ma.parameters)
@@ -118,12 +113,7 @@ import Testing
         _ = try moveRunFileAside(path: aside, asideName: "mla.h5")
         #expect(FileManager.default.fileExists(atPath: sidecar))
 
-        let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
-        #expect(resumed.status == .finished && resumed.step == 60)
-        let (a, b) = (try RunReader(path: full.path), try RunReader(path: path))
-        #expect(try a.trainSteps() == b.trainSteps())
-        for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
-        #expect(try a.evalColumn("loss") == b.evalColumn("loss"))
+        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path)
         #expect(try b.checkpoint() == nil)
         #expect(!FileManager.default.fileExists(atPath: sidecar))
         try a.close(); try b.close()
@@ -229,5 +219,17 @@ import Testing
         #expect(try a.status() == (.finished, 400))
         #expect(try a.trainColumn("loss") == b.trainColumn("loss"))
         #expect(!FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: path)))
+    }
+
+    /// Resumes the run file at `path` to the end of `exp`'s 60 steps and expects the curves of the
+    /// uninterrupted run at `reference`, bit for bit; returns both readers (reference first).
+    func resumeAndCompare(_ exp: Experiment, box: TrainingSandbox, path: String, reference: String) throws -> (RunReader, RunReader) {
+        let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
+        #expect(resumed.status == .finished && resumed.step == 60)
+        let (a, b) = (try RunReader(path: reference), try RunReader(path: path))
+        #expect(try a.trainSteps() == b.trainSteps())
+        for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
+        #expect(try a.evalColumn("loss") == b.evalColumn("loss"))
+        return (a, b)
     }
 }
