@@ -277,6 +277,12 @@ import Testing
         let sweep = try runSweep(SweepOptions(experiment: "tt-tuned", experimentsDirectory: box.experiments, resultsDirectory: box.results,
                                               jobs: 2, executable: exe.path, cores: 2)) { _ in }
         #expect(sweep.exitCode == 0 && sweep.finished.count == 4)
+        // Tuning again now points at the report, not at training what is trained.
+        #expect(again.contains { $0.contains("(0 of 4 runs finished); train it with `attnlab sweep tt-tuned") })
+        var afterSweep: [String] = []
+        _ = try runLearningRateTuning(options) { afterSweep.append($0) }
+        #expect(afterSweep.last?.hasSuffix("tt-tuned.toml; its 4 runs are all finished: `attnlab report tt-tuned --experiments "
+                                           + "\(box.experiments.path) --results \(box.results.path)`") == true, "\(afterSweep)")
         let report = try writeExperimentReport(experiment: "tt-tuned", resultsDirectory: box.results)
         let markdown = try String(contentsOfFile: report.markdown, encoding: .utf8)
         #expect(markdown.contains("## Learning-rate tuning (`tt-tune`)") && markdown.contains("](tt-tuned-lr.svg)"))

@@ -115,8 +115,17 @@ public func runLearningRateTuning(_ options: TuneOptions, out: (String) -> Void)
     outcome.tunedExperimentPath = tunedPath
     out("tuning report: \(paths.markdown)")
     out("tuning plot:   \(paths.plot)")
-    out("tuned experiment: \(tunedPath); train it with `attnlab sweep \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`, "
-        + "then `attnlab report \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`")
+    // The next step depends on what of the tuned experiment is already trained.
+    let tuned = try loadExperiment(name: experiment.tunedExperimentName, directory: options.experimentsDirectory)
+    let plan = planExperimentRuns(tuned, resultsDirectory: options.resultsDirectory)
+    let done = plan.filter { $0.action == .skip }.count
+    let report = "`attnlab report \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`"
+    if done == plan.count {
+        out("tuned experiment: \(tunedPath); its \(plan.count) runs are all finished: \(report)")
+    } else {
+        out("tuned experiment: \(tunedPath) (\(done) of \(plan.count) runs finished); train "
+            + (done == 0 ? "it" : "the rest") + " with `attnlab sweep \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`, then \(report)")
+    }
     return outcome
 }
 
