@@ -127,14 +127,19 @@ import Testing
         let stale = try HDF5File.open(path: foreign, mode: .readWrite)
         try stale.root.setAttribute("run_start_time", .string("2000-01-01T00:00:00Z"))
         try stale.close()
-        let r2 = try RunReader(path: box.path("nw2", "mla"))
-        #expect(try r2.checkpoint() == nil)
-        #expect(throws: RunFileError.self) { _ = try r2.loadCheckpoint(into: DecoderLM<Float>(exp.runs[0].config.model, seed: 0).parameters) }
-        try r2.close()
+        let model = DecoderLM<Float>(exp.runs[0].config.model, seed: 0)
+        func refusal(_ expected: String) throws {
+            let r = try RunReader(path: box.path("nw2", "mla"))
+            defer { try? r.close() }
+            #expect(try r.checkpoint() == nil)
+            let error = try #require(throws: RunFileError.self) { _ = try r.loadCheckpoint(into: model.parameters) }
+            #expect(error.description.contains(expected), "\(error)")
+        }
+        try refusal("the checkpoint file is left from another run of that name")
+        try Data("not HDF5".utf8).write(to: URL(fileURLWithPath: foreign))
+        try refusal("its checkpoint file cannot be used")
         try FileManager.default.removeItem(atPath: foreign)
-        let r3 = try RunReader(path: box.path("nw2", "mla"))
-        #expect(try r3.checkpoint() == nil)
-        try r3.close()
+        try refusal("its checkpoint file \(foreign) is gone")
     }
 
     @Test func nonFiniteLossStopsTheRunAndKeepsTheCurve() throws {

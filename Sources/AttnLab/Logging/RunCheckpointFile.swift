@@ -79,11 +79,18 @@ public final class RunCheckpointFile {
         return RunCheckpointFile(path: path, file: file)
     }
 
-    /// Whether a checkpoint file of the run started at `startTime` is beside `runPath` and opens.
-    static func isPresent(for runPath: String, startTime: String) -> Bool {
-        guard let f = try? open(for: runPath, startTime: startTime, writable: false) else { return false }
-        try? f.close()
-        return true
+    /// Why the checkpoint file of the run started at `startTime` cannot serve (missing, left from
+    /// another run, or unreadable, with the reason); nil when it is beside `runPath` and opens.
+    static func problem(for runPath: String, startTime: String) -> String? {
+        do {
+            guard let f = try open(for: runPath, startTime: startTime, writable: false) else {
+                return "its checkpoint file \(path(for: runPath)) is gone"
+            }
+            try? f.close()
+            return nil
+        } catch {
+            return "its checkpoint file cannot be used: \(error)"
+        }
     }
 
     /// Writes parameters and AdamW moments into `slot` and flushes.

@@ -105,16 +105,20 @@ public final class RunReader {
     /// its checkpoint file `RUN.h5.checkpoint` (`RunCheckpointFile`).
     public func checkpointSlotsInRunFile() throws -> Bool { try file.root.contains(RunLayout.slot(0)) }
 
+    /// Why a run without saved weights has no usable checkpoint file (`RunCheckpointFile.problem`);
+    /// nil when it has one, or keeps its checkpoints in the run file.
+    public func checkpointFileProblem() throws -> String? {
+        guard try !checkpointSlotsInRunFile() else { return nil }
+        return RunCheckpointFile.problem(for: path, startTime: try file.root.stringAttribute("start_time"))
+    }
+
     /// The last complete checkpoint, or nil when none was written. A run without saved weights
     /// has one only while its checkpoint file (`RUN.h5.checkpoint`, same run) is beside it.
     public func checkpoint() throws -> (state: CheckpointState, slot: Int)? {
         guard let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values) else {
             return nil
         }
-        if try !checkpointSlotsInRunFile(),
-           !RunCheckpointFile.isPresent(for: path, startTime: try file.root.stringAttribute("start_time")) {
-            return nil
-        }
+        if try !checkpointSlotsInRunFile(), try checkpointFileProblem() != nil { return nil }
         // xoshiro's all-zero state is a fixed point; only a damaged file holds it.
         guard meta.samplerState.contains(where: { $0 != 0 }) else {
             throw RunFileError("\(path): /\(RunLayout.checkpointMeta) holds an all-zero sampler state; the checkpoint is damaged")
@@ -123,13 +127,18 @@ public final class RunReader {
         return (meta.state(elapsed: elapsed), meta.slot)
     }
 
+    /// Why `checkpoint()` is nil, in words for an error message.
+    func noCheckpointReason() throws -> String {
+        let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values)
+        if meta != nil, let problem = try checkpointFileProblem() { return problem }
+        return try checkpointSlotsInRunFile() ? "it was stopped before its first checkpoint"
+            : "it was stopped before its first checkpoint, or it finished or diverged: a run without saved weights keeps none then"
+    }
+
     /// Copies the checkpoint's weights (and optimiser moments when `optimizer` is given) into
     /// the model's tensors, matched by name and shape.
     public func loadCheckpoint(into parameters: [Tensor<Float>], optimizer: AdamW<Float>? = nil) throws -> CheckpointState {
-        guard let (state, slot) = try checkpoint() else {
-            throw RunFileError("\(path): no complete checkpoint (stopped before its first checkpoint, finished or diverged "
-                               + "without saved weights, or its checkpoint file \(RunCheckpointFile.path(for: path)) is gone)")
-        }
+        guard let (state, slot) = try checkpoint() else { throw RunFileError("\(path): no complete checkpoint (\(try noCheckpointReason()))") }
         // The tensors are in the run file, or (no saved weights) in its checkpoint file.
         var source: (file: HDF5File, path: String, sidecar: RunCheckpointFile?) = (file, path, nil)
         if try !checkpointSlotsInRunFile() {

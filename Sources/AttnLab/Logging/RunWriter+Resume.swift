@@ -19,8 +19,8 @@ extension RunWriter {
             throw error
         }
         let (state, slot) = try reader.checkpoint() ?? {
-            throw RunFileError("\(path): no complete checkpoint to resume from (stopped before its first checkpoint, or its "
-                               + "checkpoint file \(RunCheckpointFile.path(for: path)) is gone); train it again from the start with --overwrite")
+            throw RunFileError("\(path): no complete checkpoint to resume from (\(try reader.noCheckpointReason())); "
+                               + "train it again from the start with --overwrite")
         }()
         _ = try reader.loadCheckpoint(into: parameters, optimizer: optimizer)
         let startTime = try file.root.stringAttribute("start_time")
