@@ -103,6 +103,7 @@ import Testing
         #expect(try r0.checkpoint()?.state.step == 27)
         #expect(try !r0.checkpointSlotsInRunFile(), "the run file holds no weights")
         try r0.close()
+        #expect(try RunInspection.lines(path: path, config: false).contains("checkpoint:  step 27 (weights in \(sidecar))"))
 
         // Set aside and back: the checkpoint file goes along and still belongs to its run file.
         let aside = try moveRunFileAside(path: path, asideName: "mla.h5.aside")
@@ -117,6 +118,8 @@ import Testing
         #expect(try b.checkpoint() == nil)
         #expect(!FileManager.default.fileExists(atPath: sidecar))
         try a.close(); try b.close()
+        #expect(try RunInspection.lines(path: path, config: false)
+                    .contains("checkpoint:  none (a finished run without saved weights keeps no checkpoint)"))
 
         // A checkpoint file from another run of the same name (another start time), or none: no checkpoint.
         let again = try runExperiment(exp, resultsDirectory: box.results, overwrite: true, quiet: true)[0]

@@ -128,11 +128,14 @@ public final class RunReader {
     }
 
     /// Why `checkpoint()` is nil, in words for an error message.
-    func noCheckpointReason() throws -> String {
+    public func noCheckpointReason() throws -> String {
         let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values)
         if meta != nil, let problem = try checkpointFileProblem() { return problem }
-        return try checkpointSlotsInRunFile() ? "it was stopped before its first checkpoint"
-            : "it was stopped before its first checkpoint, or it finished or diverged: a run without saved weights keeps none then"
+        let status = try status().status
+        if try !checkpointSlotsInRunFile() && (status == .finished || status == .diverged) {
+            return "a \(status.rawValue) run without saved weights keeps no checkpoint"
+        }
+        return "it stopped before its first checkpoint"
     }
 
     /// Copies the checkpoint's weights (and optimiser moments when `optimizer` is given) into

@@ -22,7 +22,12 @@ public enum RunInspection {
         lines.append("validation:  format \(s.formatVersion), \(s.validationProtocol.description(evalWindows: [s.config.eval.windows]))")
         lines += evaluationLines(s)
         if let t = s.medianTokensPerSecond { lines.append("throughput:  \(fixed(t, 0)) tokens/s (median step)") }
-        if let c = try r.checkpoint() { lines.append("checkpoint:  step \(c.state.step)") } else { lines.append("checkpoint:  none") }
+        if let c = try r.checkpoint() {
+            let place = try r.checkpointSlotsInRunFile() ? "" : " (weights in \(RunCheckpointFile.path(for: r.path)))"
+            lines.append("checkpoint:  step \(c.state.step)" + place)
+        } else {
+            lines.append("checkpoint:  none (" + (try r.noCheckpointReason()) + ")")
+        }
         lines += StabilitySummary.inspectLines(s)
         if config { lines += ["", s.configTOML] }
         return lines
