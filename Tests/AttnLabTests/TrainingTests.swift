@@ -105,11 +105,31 @@ import Testing
         try r0.close()
         #expect(try RunInspection.lines(path: path, config: false).contains("checkpoint:  step 27 (weights in \(sidecar))"))
 
+        // A copy of the checkpoint file from another moment of the same run (step 27, put back after
+        // the run went on to step 45) is refused, never resumed from (it would give wrong curves).
+        let older = box.results.appendingPathComponent("older.checkpoint").path
+        try FileManager.default.copyItem(atPath: sidecar, toPath: older)
+        let later = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, resume: true, quiet: true) { step in step == 45 }
+        #expect(later.status == .interrupted && later.step == 45)
+        try FileManager.default.copyItem(atPath: sidecar, toPath: older + ".45")
+        try FileManager.default.removeItem(atPath: sidecar)
+        try FileManager.default.copyItem(atPath: older, toPath: sidecar)
+        let moved = try RunReader(path: path)
+        #expect(try moved.checkpoint() == nil)
+        let problem = try moved.checkpointFileProblem() ?? "none"
+        #expect(problem.contains("holds step 20 in slot 1, but the run file's checkpoint is step 45: "
+                                 + "the checkpoint file is from another moment of this run"), "\(problem)")
+        try moved.close()
+        #expect(throws: RunFileError.self) { _ = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true) }
+        // The right one back: resumes from step 45.
+        try FileManager.default.removeItem(atPath: sidecar)
+        try FileManager.default.copyItem(atPath: older + ".45", toPath: sidecar)
+
         // Set aside and back: the checkpoint file goes along and still belongs to its run file.
         let aside = try moveRunFileAside(path: path, asideName: "mla.h5.aside")
         #expect(!FileManager.default.fileExists(atPath: sidecar) && FileManager.default.fileExists(atPath: RunCheckpointFile.path(for: aside)))
         let ra = try RunReader(path: aside)
-        #expect(try ra.checkpoint()?.state.step == 27)
+        #expect(try ra.checkpoint()?.state.step == 45)
         try ra.close()
         _ = try moveRunFileAside(path: aside, asideName: "mla.h5")
         #expect(FileManager.default.fileExists(atPath: sidecar))

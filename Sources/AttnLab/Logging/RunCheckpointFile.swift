@@ -14,13 +14,20 @@ import Foundation
 /// opens read-only (resuming clears the writer's mark with `h5clear -s`, as for the run file).
 ///
 /// The file's root attribute `run_start_time` repeats the run file's `start_time`: a checkpoint
-/// file left from an earlier run of the same name is never taken for this run's.
+/// file left from an earlier run of the same name is never taken for this run's. Each slot also
+/// holds its own copy of the checkpoint's `meta` values (`slot{0,1}/meta`, written after the
+/// slot's tensors), which must equal the run file's `checkpoint/meta`: a checkpoint file from
+/// another moment of the same run (an older copy put back, or the two files copied at different
+/// times) is never resumed from.
 /// Layout: results/README.md, "Checkpoints".
 public final class RunCheckpointFile {
     let path: String
     let file: HDF5File
 
     private init(path: String, file: HDF5File) { self.path = path; self.file = file }
+
+    /// The copy of a slot's checkpoint `meta` inside the checkpoint file.
+    static func metaPath(_ slot: Int) -> String { "\(RunLayout.slot(slot))/meta" }
 
     /// `RUN.h5.checkpoint` for `RUN.h5`.
     public static func path(for runPath: String) -> String { runPath + ".checkpoint" }
@@ -40,6 +47,7 @@ public final class RunCheckpointFile {
             try file.root.setAttribute("run_start_time", .string(startTime))
             try file.root.setAttribute("run_file", .string(URL(fileURLWithPath: runPath).lastPathComponent))
             for slot in 0..<2 {
+                try file.root.writeDataset(metaPath(slot), HDF5Array(shape: [CheckpointMeta.fields.count], values: CheckpointMeta.none))
                 for p in parameters {
                     for part in ["params", "adam_m", "adam_v"] {
                         try file.root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape)
@@ -79,28 +87,39 @@ public final class RunCheckpointFile {
         return RunCheckpointFile(path: path, file: file)
     }
 
-    /// Why the checkpoint file of the run started at `startTime` cannot serve (missing, left from
-    /// another run, or unreadable, with the reason); nil when it is beside `runPath` and opens.
-    static func problem(for runPath: String, startTime: String) -> String? {
+    /// Why the checkpoint file of the run started at `startTime`, whose run file's
+    /// `checkpoint/meta` holds `meta`, cannot serve: missing, left from another run, unreadable
+    /// (with the reason), or holding another checkpoint in that slot; nil when it matches.
+    static func problem(for runPath: String, startTime: String, meta: CheckpointMeta) -> String? {
         do {
             guard let f = try open(for: runPath, startTime: startTime, writable: false) else {
                 return "its checkpoint file \(path(for: runPath)) is gone"
             }
-            try? f.close()
+            defer { try? f.close() }
+            let stored = try f.file.root.dataset(metaPath(meta.slot)).read(as: Int64.self).values
+            guard stored == meta.values else {
+                let step = CheckpointMeta(stored).map { "step \($0.step)" } ?? "no checkpoint"
+                return "its checkpoint file \(f.path) holds \(step) in slot \(meta.slot), but the run file's checkpoint is step "
+                    + "\(meta.step): the checkpoint file is from another moment of this run"
+            }
             return nil
         } catch {
             return "its checkpoint file cannot be used: \(error)"
         }
     }
 
-    /// Writes parameters and AdamW moments into `slot` and flushes.
-    func write(slot: Int, parameters: [Tensor<Float>], optimizer: AdamW<Float>) throws {
+    /// Writes parameters and AdamW moments into `meta`'s slot, flushes, then the slot's copy of
+    /// `meta`, and flushes again.
+    func write(meta: CheckpointMeta, parameters: [Tensor<Float>], optimizer: AdamW<Float>) throws {
+        let slot = meta.slot
         for (i, p) in parameters.enumerated() {
             let base = "\(RunLayout.slot(slot))/"
             try file.root.dataset(base + "params/" + p.name).overwrite(p.array)
             try file.root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
             try file.root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
         }
+        try file.flush()
+        try file.root.dataset(Self.metaPath(slot)).overwrite(meta.values)
         try file.flush()
     }
 

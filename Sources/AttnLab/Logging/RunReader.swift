@@ -108,8 +108,9 @@ public final class RunReader {
     /// Why a run without saved weights has no usable checkpoint file (`RunCheckpointFile.problem`);
     /// nil when it has one, or keeps its checkpoints in the run file.
     public func checkpointFileProblem() throws -> String? {
-        guard try !checkpointSlotsInRunFile() else { return nil }
-        return RunCheckpointFile.problem(for: path, startTime: try file.root.stringAttribute("start_time"))
+        guard try !checkpointSlotsInRunFile(),
+              let meta = CheckpointMeta(try file.root.dataset(RunLayout.checkpointMeta).read(as: Int64.self).values) else { return nil }
+        return RunCheckpointFile.problem(for: path, startTime: try file.root.stringAttribute("start_time"), meta: meta)
     }
 
     /// The last complete checkpoint, or nil when none was written. A run without saved weights

@@ -262,7 +262,7 @@ public final class RunWriter {
             if checkpointFile == nil {
                 checkpointFile = try RunCheckpointFile.create(for: path, startTime: startTime, parameters: parameters)
             }
-            try checkpointFile!.write(slot: slot, parameters: parameters, optimizer: optimizer)
+            try checkpointFile!.write(meta: CheckpointMeta(slot: slot, state: state), parameters: parameters, optimizer: optimizer)
         }
         try file.flush()
         try root.dataset(RunLayout.checkpointMeta).overwrite(CheckpointMeta(slot: slot, state: state).values)
