@@ -32,6 +32,10 @@ import Testing
         let pending = VerdictRule.outcome(.lower, comparison: three, finished: 5, total: 6)
         #expect(pending == .pending(finished: 5, total: 6) && pending.text == "pending: 5 of 6 runs finished" && pending.word == nil)
         #expect(VerdictRule.outcome(.lower, comparison: nil, finished: 0, total: nil).text == "pending: experiment file not written yet")
+        // Old-subset and whole-split losses are never compared; pending still comes first.
+        let mixed = VerdictRule.outcome(.lower, comparison: three, finished: 6, total: 6, mixedProtocols: true)
+        #expect(mixed == .mixedProtocols && mixed.word == nil && mixed.text.hasPrefix("no verdict (runs validated under different protocols"))
+        #expect(VerdictRule.outcome(.lower, comparison: three, finished: 5, total: 6, mixedProtocols: true) == .pending(finished: 5, total: 6))
     }
 
     /// "Next runs": hand-worked seed counts (d = 1, sd = 1: n = 10 gives (2.2622 + 0.8834) / √10 =
@@ -55,6 +59,8 @@ import Testing
             #expect(abs(plan.distance - distance) < 1e-12 && plan.towards == towards && plan.seedsNow == 3, "\(direction)")
             #expect(plan.seeds == VerdictRule.seedsForPower(distance: plan.distance, sd: sd))
         }
+        #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: .notDistinguishable)?.rerunAll == false)
+        #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: .notDistinguishable, current: false)?.rerunAll == true)
         #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: .reproduced) == nil)
         #expect(VerdictRule.seedPlan(.lower, comparison: mixed, word: nil) == nil)
         let one = try #require(PairedComparison(variant: "mla", baseline: "mha", pairs: [1: (2.0, 2.1)]))

@@ -117,12 +117,27 @@ public enum VerdictMarkdown {
                                              plan.seeds.map(String.init) ?? "none up to \(VerdictRule.plannedSeedsLimit): seeds alone are not a plan",
                                              plan.towards.rawValue, gapText(e.gapAtEnd, short: true)]
                                         })
+            let large = open.filter { ($0.2.seeds ?? Int.max) > VerdictRule.practicalSeeds }
+            if !large.isEmpty {
+                out += ["", "More than \(VerdictRule.practicalSeeds) seeds, or none up to \(VerdictRule.plannedSeedsLimit): "
+                        + large.map { c, e, _ in "\(c.id), \(e.experiment): `\(e.variant)` vs `\(e.baseline)`" }.joined(separator: "; ")
+                        + ". There the observed difference is small against its seed-to-seed spread; more seeds are not a practical "
+                        + "plan, and the question such runs can answer is whether the two are within a stated margin of each other "
+                        + "(a `within` claim in the verdict file)."]
+            }
             var experiments: [String] = []
             for (_, e, _) in open where !experiments.contains(e.experiment) { experiments.append(e.experiment) }
             out += ["", "To add seeds (nothing finished is trained again; `attnlab sweep --status` shows each run's state):", ""]
             out += experiments.map { name in
-                let most = open.filter { $0.1.experiment == name }.compactMap(\.2.seeds).max()
+                let plans = open.filter { $0.1.experiment == name }.map(\.2)
+                let most = plans.compactMap(\.seeds).max()
                 let target = most.map { "1…\($0)" } ?? "more seeds"
+                if plans.contains(where: \.rerunAll) {
+                    return "- `\(name)`: its runs were validated on the old validation subset; seeds added now would be validated on "
+                        + "the whole split and could not be paired with them (the verdict refuses the mix), so train every seed again: "
+                        + "move `results/\(name)/` aside, give `experiments/\(name).toml` a `[grid]` `\"train.seed\"` of \(target), then "
+                        + "`attnlab sweep \(name) --slurm --submit` on a cluster or `--jobs 2` here, then `\(r.regenerateCommand)`."
+                }
                 guard let source = tunedExperimentSource(name) else {
                     return "- `\(name)`: give `experiments/\(name).toml` a `[grid]` `\"train.seed\"` of \(target), then "
                         + "`attnlab sweep \(name) --slurm --submit` on a cluster (README, \"On a cluster: Slurm job arrays\") or "

@@ -169,11 +169,13 @@ public struct VerdictReport: Sendable, Equatable, Codable {
 
     static func evidence(_ row: ClaimEvidence, _ runs: VerdictExperimentRuns) -> EvidenceResult {
         let direction = row.direction!
-        let comparison = runs.allFinished ? runs.comparison(row.variant, against: row.baseline) : nil
-        let outcome = VerdictRule.outcome(direction, comparison: comparison, finished: runs.finished, total: runs.total)
+        let these = [row.variant, row.baseline].flatMap { runs.variants[$0]?.runs ?? [] }
+        let mixed = Set(these.filter { $0.status == .finished }.map(\.validationProtocol)).count > 1
+        let comparison = runs.allFinished && !mixed ? runs.comparison(row.variant, against: row.baseline) : nil
+        let outcome = VerdictRule.outcome(direction, comparison: comparison, finished: runs.finished, total: runs.total,
+                                          mixedProtocols: mixed)
         var margin: Double?
         if case .within(let m) = direction { margin = m }
-        let these = [row.variant, row.baseline].flatMap { runs.variants[$0]?.runs ?? [] }
         var gap: GapSlope?
         if comparison != nil, let v = runs.variants[row.variant], let b = runs.variants[row.baseline] {
             gap = TrainingGap(v, against: b).map(VerdictRule.gapAtEnd)
@@ -182,7 +184,8 @@ public struct VerdictReport: Sendable, Equatable, Codable {
                               direction: direction.word, margin: margin, claimed: direction.text(baseline: row.baseline),
                               outcome: outcome.text, verdict: outcome.word, comparison: comparison,
                               budget: runs.allFinished ? TokenBudget.lines(these) : [], gapAtEnd: gap,
-                              nextSeeds: VerdictRule.seedPlan(direction, comparison: comparison, word: outcome.word))
+                              nextSeeds: VerdictRule.seedPlan(direction, comparison: comparison, word: outcome.word,
+                                                              current: these.allSatisfy { $0.validationProtocol == .windows }))
     }
 
     static func cache(_ row: ClaimEvidence, _ runs: VerdictExperimentRuns) -> CacheFigure {

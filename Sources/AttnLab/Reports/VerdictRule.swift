@@ -12,6 +12,9 @@ public enum EvidenceOutcome: Sendable, Equatable {
     case verdict(VerdictWord)
     /// Fewer than two seeds could be paired, so there is no interval.
     case tooFewPairs(n: Int)
+    /// The row's runs were validated under different protocols (run-file formats before and
+    /// from 3), whose losses are not comparable, so there is no interval.
+    case mixedProtocols
     /// Not every run of the experiment has finished (`finished` of `total`), or it has no file
     /// yet (`total` nil): no number is shown.
     case pending(finished: Int, total: Int?)
@@ -21,6 +24,7 @@ public enum EvidenceOutcome: Sendable, Equatable {
         switch self {
         case .verdict(let w): return w.rawValue
         case .tooFewPairs(let n): return "no verdict (n < 2: \(n) paired seed\(n == 1 ? "" : "s"))"
+        case .mixedProtocols: return "no verdict (runs validated under different protocols: old subset and whole split)"
         case .pending(let k, let n?): return "pending: \(k) of \(n) runs finished"
         case .pending(_, nil): return "pending: experiment file not written yet"
         }
@@ -42,6 +46,8 @@ public enum VerdictRule {
         "\"higher\" claims: **reproduced** when lo > 0, **contradicted** when hi < 0, otherwise **not distinguishable at this scale**.",
         "\"within m\" claims: **reproduced** when −m ≤ lo and hi ≤ m, **contradicted** when hi < −m or lo > m (the interval "
             + "lies entirely outside [−m, +m]), otherwise **not distinguishable at this scale**.",
+        "Runs of one row validated under different protocols (the old validation subset and the whole split, run-file "
+            + "formats before and from 3) are not compared: no verdict.",
         "Fewer than 2 paired seeds: no interval, no verdict (\"n < 2\"). An experiment whose runs have not all finished "
             + "(or that has no file yet) is **pending**: no number and no verdict.",
         "Each finished row also says whether its gap was still moving at the end of training: the least-squares slope of the "
@@ -63,10 +69,16 @@ public enum VerdictRule {
     public static let plannedPower = 0.8
     /// The largest seed count "Next runs" reports; beyond it, more seeds alone are not a plan.
     public static let plannedSeedsLimit = 1000
+    /// Seed counts above this are named as impractical on one machine or a small allocation
+    /// (100 seeds of the smallest study experiment are 200 runs).
+    public static let practicalSeeds = 100
 
     /// The seeds a not-distinguishable row would need for a decisive word (see `statement`):
     /// nil unless `word` is not distinguishable and the comparison has n ≥ 2 and a finite sd.
-    public static func seedPlan(_ direction: ClaimDirection, comparison: PairedComparison?, word: VerdictWord?) -> SeedPlan? {
+    /// `current` says whether the row's runs use the current validation protocol; when not, new
+    /// seeds could not be compared with them and the plan is to train every seed again.
+    public static func seedPlan(_ direction: ClaimDirection, comparison: PairedComparison?, word: VerdictWord?,
+                                current: Bool = true) -> SeedPlan? {
         guard word == .notDistinguishable, let c = comparison, c.n >= 2, let sd = c.stdDifference, sd.isFinite,
               c.meanDifference.isFinite else { return nil }
         let mean = c.meanDifference
@@ -77,7 +89,7 @@ public enum VerdictRule {
         case .within(let m): (distance, towards) = abs(mean) < m ? (m - abs(mean), .reproduced) : (abs(mean) - m, .contradicted)
         }
         return SeedPlan(distance: distance, sd: sd, seedsNow: c.n, seeds: seedsForPower(distance: distance, sd: sd),
-                        towards: towards)
+                        towards: towards, rerunAll: !current)
     }
 
     /// Smallest n ≥ 2 with (t(0.975, n − 1) + t(`plannedPower`, n − 1)) · sd / √n ≤ distance; nil
@@ -114,8 +126,10 @@ public enum VerdictRule {
 
     /// The row's outcome: pending unless all `total` runs of the experiment finished (`total`
     /// nil: no experiment file), no verdict below two pairs, else `judge` on the interval.
-    public static func outcome(_ direction: ClaimDirection, comparison: PairedComparison?, finished: Int, total: Int?) -> EvidenceOutcome {
+    public static func outcome(_ direction: ClaimDirection, comparison: PairedComparison?, finished: Int, total: Int?,
+                               mixedProtocols: Bool = false) -> EvidenceOutcome {
         guard let total, total > 0, finished == total else { return .pending(finished: finished, total: total) }
+        guard !mixedProtocols else { return .mixedProtocols }
         guard let c = comparison, let lo = c.ciLow, let hi = c.ciHigh, c.n >= 2 else { return .tooFewPairs(n: comparison?.n ?? 0) }
         return .verdict(judge(direction, low: lo, high: hi))
     }
@@ -134,4 +148,7 @@ public struct SeedPlan: Sendable, Equatable, Codable {
     public var seeds: Int?
     /// The word the row would get if the observed difference held.
     public var towards: VerdictWord
+    /// The row's runs use an older validation protocol: seeds added now would be validated on the
+    /// whole split and could not be paired with them, so every seed has to be trained again.
+    public var rerunAll: Bool
 }
