@@ -257,6 +257,10 @@ import Testing
         let paths = try #require(outcome.reportPaths)
         let generated = [outcome.tuningExperimentPath, try #require(outcome.tunedExperimentPath), paths.markdown, paths.json, paths.plot]
         let first = try generated.map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        // 12-step runs are never tested for spikes: the stability column says so, not a clean bill.
+        let tuningText = String(decoding: first[2], as: UTF8.self)
+        #expect(tuningText.contains("|  | spikes not tested (seed 0: 12 ≤ 50 steps) |"))
+        #expect(tuningText.contains("6 tuning runs were too short to be tested for spikes"))
         #expect(String(decoding: first[4], as: UTF8.self).contains("class=\"mean\" data-variant=\"mla\""))
         // The legend lists only the marks that occur: every tuning run finished, so no cross.
         #expect(tuning.variants.allSatisfy { $0.fit.usable.count == $0.fit.points.count })

@@ -14,11 +14,15 @@ public struct LearningRatePoint: Sendable, Equatable, Codable {
     /// 100** (1234.5 at step 300)`. Shown beside the point; a flagged run that finished with a
     /// finite loss still counts in the fit (the flag informs, it does not select).
     public var unstable: [String]
+    /// Runs at this lr too short to be tested for spikes (`RunStability.spikeTested`), e.g.
+    /// `seed 0: 20 ≤ 50 steps`: "not flagged" says nothing about their spikes.
+    public var spikesNotTested: [String]
     /// Mean of `losses`: the value the fit uses; nil when every run was left out.
     public var meanLoss: Double? { losses.isEmpty ? nil : losses.reduce(0, +) / Double(losses.count) }
 
-    public init(lr: Double, losses: [Double], excluded: [String] = [], unstable: [String] = []) {
+    public init(lr: Double, losses: [Double], excluded: [String] = [], unstable: [String] = [], spikesNotTested: [String] = []) {
         self.lr = lr; self.losses = losses; self.excluded = excluded; self.unstable = unstable
+        self.spikesNotTested = spikesNotTested
     }
 }
 

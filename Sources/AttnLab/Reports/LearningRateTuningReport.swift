@@ -33,10 +33,13 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
             let members = group.runs.map { byPath[$0.path]! }
             let lrs = Set(members.map(\.config.optimizer.lr)).sorted()
             let points = lrs.map { lr -> LearningRatePoint in
-                var losses: [Double] = [], excluded: [String] = [], unstable: [String] = []
+                var losses: [Double] = [], excluded: [String] = [], unstable: [String] = [], untested: [String] = []
                 for r in members where r.config.optimizer.lr == lr {
-                    let instability = RunStability(variant: group.name, record: r).instability
-                    if !instability.isEmpty { unstable.append("seed \(r.seed): " + instability.joined(separator: ", ")) }
+                    let stability = RunStability(variant: group.name, record: r)
+                    if !stability.instability.isEmpty { unstable.append("seed \(r.seed): " + stability.instability.joined(separator: ", ")) }
+                    if stability.recorded && !stability.spikeTested {
+                        untested.append("seed \(r.seed): \(stability.steps) ≤ \(stability.spikeTestsAfterStep) steps")
+                    }
                     if r.status != .finished {
                         excluded.append("seed \(r.seed): \(r.status.rawValue) at step \(r.step)")
                     } else if let loss = r.finalValLoss, loss.isFinite {
@@ -45,7 +48,7 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
                         excluded.append("seed \(r.seed): no finite final validation loss")
                     }
                 }
-                return LearningRatePoint(lr: lr, losses: losses, excluded: excluded, unstable: unstable)
+                return LearningRatePoint(lr: lr, losses: losses, excluded: excluded, unstable: unstable, spikesNotTested: untested)
             }
             return VariantLearningRate(variant: group.name, attention: group.attention,
                                        steps: members.map(\.config.train.steps).max() ?? 0,
@@ -99,7 +102,7 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
                 [v.variant, Self.format(p.lr), p.meanLoss.map { fixed($0, 4) } ?? "-", String(p.losses.count),
                  p.meanLoss == nil ? "-" : v.fit.predictedLoss(p.lr).map { fixed($0, 4) } ?? "-",
                  p.excluded.isEmpty ? "" : p.excluded.joined(separator: "; "),
-                 p.unstable.isEmpty ? "" : p.unstable.joined(separator: "; ")]
+                 (p.unstable + p.spikesNotTested.map { "spikes not tested (\($0))" }).joined(separator: "; ")]
             }
         }
         lines += ReportMarkdown.table(["variant", "lr", "final val loss (mean)", "n", "parabola", "left out", "stability"],
@@ -115,10 +118,15 @@ public struct LearningRateTuningReport: Sendable, Equatable, Codable {
                 + nearest.unstable.joined(separator: "; ") + ")"
         }
         let flaggedCount = variants.reduce(0) { $0 + $1.fit.points.reduce(0) { $0 + $1.unstable.count } }
+        let untestedCount = variants.reduce(0) { $0 + $1.fit.points.reduce(0) { $0 + $1.spikesNotTested.count } }
         lines += ["", flaggedCount == 0 ? "No tuning run is flagged."
                   : "\(flaggedCount) tuning run\(flaggedCount == 1 ? " is" : "s are") flagged. "
                     + (chosenFlagged.isEmpty ? "None at the grid point nearest a chosen lr."
                        : "At the grid point nearest a chosen lr: " + chosenFlagged.joined(separator: ", ") + ".")]
+        if untestedCount > 0 {
+            lines[lines.count - 1] += " \(untestedCount) tuning run\(untestedCount == 1 ? " was" : "s were") too short to be tested for "
+                + "spikes (detection starts after step max(\(SpikeDetector.window), warmup)): not flagged says nothing about their spikes."
+        }
         return lines + [""]
     }
 }
