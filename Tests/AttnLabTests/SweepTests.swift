@@ -204,6 +204,9 @@ extension SweepTests {
         // A different config is an error naming the file, and nothing is touched.
         let (code3, out3) = try cli.run(["sweep", "sw", "--jobs", "2"] + sets + ["--set", "train.steps=121"])
         #expect(code3 == 1 && out3.contains("\(box.path("sw", "mha")) was written by a different configuration") && lines(out3, "start").isEmpty, "\(out3)")
+        #expect(out3.contains("resolves to now (train.steps: 120 in the file, 121 now)"), "the message names the key that differs: \(out3)")
+        let (_, status3) = try cli.run(["sweep", "sw", "--status"] + sets + ["--set", "train.steps=121"])
+        #expect(status3.contains("file written by a different configuration (train.steps: 120 in the file, 121 now)"), "\(status3)")
         #expect(try mtime(box.path("sw", "mha")) == firstMha)
 
         // Delete gqa; redo mqa by hand and stop it with Ctrl-C after some steps.

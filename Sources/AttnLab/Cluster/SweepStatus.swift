@@ -45,7 +45,10 @@ public func classifySweepRun(_ run: String, file: SweepFileState, failure: RunFa
         return failed("unreadable run file (\(reason)); the next run restarts it")
     case .present(let f):
         if let writer = f.writer { return SweepRunStatus(run: run, state: .running, detail: with("step \(f.step), \(writer)")) }
-        guard f.configMatches else { return failed("file written by a different configuration") }
+        guard f.configMatches else {
+            return failed("file written by a different configuration"
+                          + (f.configDifferences.isEmpty ? "" : " (" + f.configDifferences.joined(separator: "; ") + ")"))
+        }
         switch f.status {
         case .finished: return SweepRunStatus(run: run, state: .finished, detail: "step \(f.step)")
         case .diverged: return SweepRunStatus(run: run, state: .diverged, detail: "at step \(f.step)")

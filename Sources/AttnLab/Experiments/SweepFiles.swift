@@ -13,7 +13,8 @@ public func sweepFileState(path: String, config: ExperimentConfig) -> SweepFileS
         if status == .running { step = max(step, try reader.trainSteps().last ?? 0) }
         return .present(SweepFileFacts(
             status: status, step: step, checkpointStep: try reader.checkpoint()?.state.step,
-            configMatches: sameRunConfig(stored, config), writer: writer, storedThreads: stored.train.threads))
+            configMatches: sameRunConfig(stored, config), writer: writer, storedThreads: stored.train.threads,
+            configDifferences: runConfigDifferences(stored: stored, now: config)))
     } catch {
         return .unreadable(reason: "\(error)", writer: writer)
     }

@@ -20,14 +20,18 @@ public struct SweepFileFacts: Sendable, Equatable {
     public var checkpointStep: Int?
     /// Stored config equals the run's resolved config, `train.threads` aside (see `sameRunConfig`).
     public var configMatches: Bool
+    /// When it does not: the first keys that differ, "key: A in the file, B now".
+    public var configDifferences: [String]
     /// The process holding the file's `RunFileLock` ("pid P on HOST since T"): a run is training
     /// it right now. Nil when nobody writes it.
     public var writer: String?
     /// `train.threads` in the stored config; a resume must use it, see `SweepAction.resume`.
     public var storedThreads: Int
-    public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, writer: String?, storedThreads: Int = 0) {
+    public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, writer: String?, storedThreads: Int = 0,
+                configDifferences: [String] = []) {
         self.status = status; self.step = step; self.checkpointStep = checkpointStep
         self.configMatches = configMatches; self.writer = writer; self.storedThreads = storedThreads
+        self.configDifferences = configDifferences
     }
 }
 
@@ -92,7 +96,8 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
             if let writer = f.writer {
                 action = .conflict("\(run.path) is being written by another process (\(writer); status \(f.status.rawValue) at step \(f.step))")
             } else if !f.configMatches {
-                action = .conflict("\(run.path) was written by a different configuration than \(run.name) resolves to now; compare `attnlab inspect \(run.path)` with `attnlab show`, then move the file away or change the experiment back")
+                let keys = f.configDifferences.isEmpty ? "" : " (" + f.configDifferences.joined(separator: "; ") + ")"
+                action = .conflict("\(run.path) was written by a different configuration than \(run.name) resolves to now\(keys); compare `attnlab inspect \(run.path) --config` with `attnlab show`, then move the file away or change the experiment back (or give the same --set values)")
             } else {
                 switch f.status {
                 case .finished: action = .skip
@@ -116,12 +121,21 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
 /// So is `model.attention.latent_norm_eps` outside MLA, where nothing uses it (files stored before
 /// the key existed read it as `model.norm_eps`).
 public func sameRunConfig(_ a: ExperimentConfig, _ b: ExperimentConfig) -> Bool {
-    var (a, b) = (a, b)
-    a.train.threads = 0
-    b.train.threads = 0
-    if a.model.attention.kind != .mla { a.model.attention.latentNormEps = 0 }
-    if b.model.attention.kind != .mla { b.model.attention.latentNormEps = 0 }
-    return a == b
+    comparableRunConfig(a) == comparableRunConfig(b)
+}
+
+/// The keys that make `stored` another run than `now` (as `sameRunConfig` compares them), "key: A
+/// in the file, B now", at most three; empty when they are the same run.
+public func runConfigDifferences(stored: ExperimentConfig, now: ExperimentConfig) -> [String] {
+    comparableRunConfig(stored).differences(from: comparableRunConfig(now))
+}
+
+/// `c` with what does not make another run (`train.threads`; the latent norm's eps outside MLA) set to fixed values.
+private func comparableRunConfig(_ c: ExperimentConfig) -> ExperimentConfig {
+    var c = c
+    c.train.threads = 0
+    if c.model.attention.kind != .mla { c.model.attention.latentNormEps = 0 }
+    return c
 }
 
 /// Worker threads per child so that `jobs` parallel runs share the cores without oversubscribing.
