@@ -195,6 +195,43 @@ import Testing
         #expect(try runExperiment(exp, resultsDirectory: box.results, overwrite: true, quiet: true).count == 2)
     }
 
+    /// Two Ctrl-Cs in quick succession: the process ends with 130 and says how it stopped, at once
+    /// (second interrupt, no checkpoint) or, when the first was handled before the second arrived,
+    /// at the step boundary with a checkpoint; either way the file opens with its flushed steps.
+    @Test func aSecondInterruptStopsAtOnceAndSaysSo() throws {
+        let exe = try #require(attnlabExecutable(), "attnlab executable not found beside the tests; build with swift build --build-tests")
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("twice", kinds: ["mha"])
+        let p = Process()
+        p.executableURL = exe
+        p.arguments = ["run", "twice", "--set", "train.steps=5000", "--experiments", box.experiments.path, "--results", box.results.path]
+        let errURL = box.results.appendingPathComponent("stderr.txt")
+        try FileManager.default.createDirectory(at: box.results, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = try FileHandle(forWritingTo: errURL)
+        try p.run()
+        let path = box.path("twice", "mha")
+        let deadline = Date().addingTimeInterval(120)
+        var seen = 0
+        while seen < 20 && Date() < deadline && p.isRunning {
+            Thread.sleep(forTimeInterval: 0.02)
+            if let r = try? RunReader(path: path) { seen = (try? r.trainSteps().count) ?? 0; try? r.close() }
+        }
+        #expect(p.isRunning, "the run ended before it could be interrupted")
+        kill(p.processIdentifier, SIGINT)
+        usleep(2_000)
+        kill(p.processIdentifier, SIGINT)
+        p.waitUntilExit()
+        let err = try String(contentsOf: errURL, encoding: .utf8)
+        #expect(p.terminationStatus == 130, "\(err)")
+        #expect(err.contains("attnlab: stopped at once by a second interrupt, without a checkpoint") || err.contains("interrupted at step"), "\(err)")
+        let r = try RunReader(path: path)
+        #expect(try r.trainSteps().count >= 1)
+        try r.close()
+    }
+
     /// SIGKILL mid-training: the file still opens with every flushed step, and `--resume`
     /// continues it to the same curve as an uninterrupted run; also without saved weights, whose
     /// checkpoint file the kill may have caught mid-write.

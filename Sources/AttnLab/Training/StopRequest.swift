@@ -19,11 +19,21 @@ public enum StopRequest {
         pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         for sig in [SIGINT, SIGTERM] {
             signal(sig) { s in
-                if StopRequest.flag.exchange(1, ordering: .relaxed) != 0 { _exit(128 + s) }
+                guard StopRequest.flag.exchange(1, ordering: .relaxed) != 0 else { return }
+                // write(2) and _exit(2) only: both are async-signal-safe.
+                StopRequest.secondSignalMessage.withUTF8Buffer { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+                _exit(128 + s)
             }
         }
         watchSweepParent()
     }
+
+    /// What a second Ctrl-C (or SIGTERM) prints before it ends the process at once.
+    static let secondSignalMessage: StaticString = """
+
+        attnlab: stopped at once by a second interrupt, without a checkpoint: run files keep every step up to their last flush and their last checkpoint; `attnlab sweep` resumes them
+
+        """
 
     /// The environment variable through which `attnlab sweep` tells its children its pid.
     public static let sweepParentVariable = "ATTNLAB_SWEEP_PARENT_PID"
