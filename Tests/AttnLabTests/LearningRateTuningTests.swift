@@ -234,6 +234,7 @@ import Testing
         #expect(plan.contains("grid: lr 0.003, 0.01, 0.03 (3) x seeds 0, 12 steps per run ([tune] steps)"))
         #expect(plan.contains { $0.hasSuffix("tt-tune.toml: would be written") })
         #expect(plan.filter { $0.hasSuffix("  train") }.count == 6 && plan.last == "6 tuning runs: 6 to train, 0 finished (skipped)")
+        #expect(plan.contains { $0.hasSuffix("tt-tuned.toml: written once every tuning run has finished") })
         #expect(!FileManager.default.fileExists(atPath: box.experiments.appendingPathComponent("tt-tune.toml").path))
         #expect(!FileManager.default.fileExists(atPath: box.results.appendingPathComponent("tt-tune").path))
 
@@ -244,6 +245,14 @@ import Testing
         try describeLearningRateTuning(options) { plan.append($0) }
         #expect(plan.contains { $0.hasSuffix("tt-tune.toml: unchanged") })
         #expect(plan.filter { $0.hasSuffix("  skip (finished)") }.count == 6 && plan.last == "6 tuning runs: 0 to train, 6 finished (skipped)")
+        #expect(plan.contains { $0.hasSuffix("tt-tuned.toml: unchanged") }, "the dry run fits the finished grid read-only")
+        let tunedFile = box.experiments.appendingPathComponent("tt-tuned.toml").path
+        let generatedTuned = try String(contentsOfFile: tunedFile, encoding: .utf8)
+        try generatedTuned.replacingOccurrences(of: "optimizer.lr", with: "optimizer.lr ").write(toFile: tunedFile, atomically: true, encoding: .utf8)
+        plan = []
+        try describeLearningRateTuning(options) { plan.append($0) }
+        #expect(plan.contains { $0.hasSuffix("tt-tuned.toml: differs from what the fit gives now; `attnlab tune` refuses to replace it without --force") })
+        try generatedTuned.write(toFile: tunedFile, atomically: true, encoding: .utf8)
         let generatedTune = try String(contentsOfFile: outcome.tuningExperimentPath, encoding: .utf8)
         try ("# edited\n" + generatedTune).write(toFile: outcome.tuningExperimentPath, atomically: true, encoding: .utf8)
         plan = []

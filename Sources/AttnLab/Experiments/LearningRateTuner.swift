@@ -96,11 +96,7 @@ public func runLearningRateTuning(_ options: TuneOptions, out: (String) -> Void)
                                                             runNames: Set(tuneExperiment.runs.map(\.name)))
     outcome.tuning = tuning
     outcome.reportPaths = paths
-    let choices = tuning.variants.compactMap { v -> TunedLearningRate? in
-        guard let lr = v.fit.chosen else { return nil }
-        return TunedLearningRate(variant: experiment.runs.contains { $0.variant == v.variant } ? v.variant : nil,
-                                 lr: lr, notes: tuningNotes(v))
-    }
+    let choices = tunedChoices(tuning, experiment: experiment)
     out("")
     for v in tuning.variants {
         out("lr \(v.variant): " + (v.fit.chosen.map(LearningRateTuningReport.format) ?? "none")
@@ -127,6 +123,15 @@ public func runLearningRateTuning(_ options: TuneOptions, out: (String) -> Void)
             + (done == 0 ? "it" : "the rest") + " with `attnlab sweep \(experiment.tunedExperimentName)\(folders.experiments)\(folders.results)`, then \(report)")
     }
     return outcome
+}
+
+/// Each variant's chosen lr with the notes the generated `NAME-tuned.toml` carries.
+private func tunedChoices(_ tuning: LearningRateTuningReport, experiment: Experiment) -> [TunedLearningRate] {
+    tuning.variants.compactMap { v -> TunedLearningRate? in
+        guard let lr = v.fit.chosen else { return nil }
+        return TunedLearningRate(variant: experiment.runs.contains { $0.variant == v.variant } ? v.variant : nil,
+                                 lr: lr, notes: tuningNotes(v))
+    }
 }
 
 /// What `attnlab tune NAME` would generate and train, worked out without writing or training.
@@ -182,6 +187,22 @@ public func describeLearningRateTuning(_ options: TuneOptions, out: (String) -> 
         case .diverged: diverged += 1
         case .conflict: errors += 1
         }
+    }
+    // NAME-tuned.toml depends on the fit, which needs every tuning run: only then can it be compared.
+    let tunedPath = options.experimentsDirectory.appendingPathComponent(experiment.tunedExperimentName + ".toml").path
+    if train == 0 && errors == 0 {
+        let (read, _) = try readRunFolders([experiment.tuningExperimentName], resultsDirectory: options.resultsDirectory,
+                                           hint: "attnlab tune") { try RunRecord(path: $0) }
+        let names = Set(prepared.tuneExperiment.runs.map(\.name))
+        let tuning = LearningRateTuningReport(experiment: experiment.tuningExperimentName,
+                                              runs: read.filter { names.contains(String($0.fileName.dropLast(".h5".count))) })
+        let text = try experiment.tunedExperimentTOML(tunedChoices(tuning, experiment: experiment))
+        let existing = try? String(contentsOfFile: tunedPath, encoding: .utf8)
+        out("\(tunedPath): " + (existing == nil ? "would be written"
+            : existing == text ? "unchanged"
+            : "differs from what the fit gives now; `attnlab tune` refuses to replace it without --force"))
+    } else {
+        out("\(tunedPath): written once every tuning run has finished")
     }
     out("\(prepared.plan.count) tuning runs: \(train) to train, \(finished) finished (skipped)"
         + (diverged > 0 ? ", \(diverged) diverged (not retried)" : "")
