@@ -111,16 +111,21 @@ public final class RunCheckpointFile {
     /// Writes parameters and AdamW moments into `meta`'s slot, flushes, then the slot's copy of
     /// `meta`, and flushes again.
     func write(meta: CheckpointMeta, parameters: [Tensor<Float>], optimizer: AdamW<Float>) throws {
-        let slot = meta.slot
+        try Self.writeSlot(meta.slot, in: file.root, parameters: parameters, optimizer: optimizer)
+        try file.flush()
+        try file.root.dataset(Self.metaPath(meta.slot)).overwrite(meta.values)
+        try file.flush()
+    }
+
+    /// Overwrites `slot`'s `params`, `adam_m` and `adam_v` datasets under `root` (a run file's or a
+    /// checkpoint file's) with the parameters and AdamW moments; no flush.
+    static func writeSlot(_ slot: Int, in root: HDF5Group, parameters: [Tensor<Float>], optimizer: AdamW<Float>) throws {
+        let base = "\(RunLayout.slot(slot))/"
         for (i, p) in parameters.enumerated() {
-            let base = "\(RunLayout.slot(slot))/"
-            try file.root.dataset(base + "params/" + p.name).overwrite(p.array)
-            try file.root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
-            try file.root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
+            try root.dataset(base + "params/" + p.name).overwrite(p.array)
+            try root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
+            try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
         }
-        try file.flush()
-        try file.root.dataset(Self.metaPath(slot)).overwrite(meta.values)
-        try file.flush()
     }
 
     func close() throws { try file.close() }

@@ -252,12 +252,7 @@ public final class RunWriter {
             precondition(p.name == parameterNames[i], "checkpoint parameters changed order")
         }
         if saveWeights {
-            for (i, p) in parameters.enumerated() {
-                let base = "\(RunLayout.slot(slot))/"
-                try root.dataset(base + "params/" + p.name).overwrite(p.array)
-                try root.dataset(base + "adam_m/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.m[i].pointer, count: p.count)))
-                try root.dataset(base + "adam_v/" + p.name).overwrite(Array(UnsafeBufferPointer(start: optimizer.v[i].pointer, count: p.count)))
-            }
+            try RunCheckpointFile.writeSlot(slot, in: root, parameters: parameters, optimizer: optimizer)
         } else {
             if checkpointFile == nil {
                 checkpointFile = try RunCheckpointFile.create(for: path, startTime: startTime, parameters: parameters)
