@@ -29,9 +29,12 @@ extension Graph where T == Double {
         var s = 0.0
         for i in 0..<x.count { s += x[flat: i] * w[i] }
         y[flat: 0] = s
-        record(.normElementwise) {
+        record(.normElementwise, output: y) {
             let dy = y.gptr[0]
-            if let g = x.grad { for i in 0..<x.count { g.pointer[i] += dy * w[i] } }
+            if let g = x.grad {
+                g.materialize()
+                for i in 0..<x.count { g.pointer[i] += dy * w[i] }
+            }
         }
         return y
     }

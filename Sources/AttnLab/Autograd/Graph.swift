@@ -8,7 +8,8 @@
 public final class Graph<T: Scalar> {
     /// When false (inference), ops record nothing and allocate no gradient buffers.
     public let recording: Bool
-    private var tape: [() -> Void] = []
+    /// The recorded backward closures, each with the gradient buffer of the output it reads.
+    private var tape: [(outputGrad: Buffer<T>?, run: () -> Void)] = []
     private var free: [Int: [Buffer<T>]] = [:]
     private var lent: [Buffer<T>] = []
     /// When set, the forward reports stability measurements into it (attention logits, latent
@@ -36,6 +37,7 @@ public final class Graph<T: Scalar> {
         } else {
             b = Buffer<T>(count: count)
         }
+        b.zeroPending = false
         lent.append(b)
         return b
     }
@@ -53,22 +55,31 @@ public final class Graph<T: Scalar> {
         recording && inputs.contains { $0.requiresGrad }
     }
 
-    /// An op's output: uninitialised data, and a zeroed gradient when the op is recorded.
+    /// An op's output: uninitialised data, and, when the op is recorded, a gradient buffer that
+    /// stands for zeros without being filled (`Buffer.zeroPending`).
     public func output(_ shape: [Int], grad: Bool) -> Tensor<T> {
         let n = shape.reduce(1, *)
-        return Tensor(shape: shape, data: scratch(n), grad: grad ? zeros(n) : nil)
+        var g: Buffer<T>? = nil
+        if grad {
+            g = scratch(n)
+            g!.zeroPending = true
+        }
+        return Tensor(shape: shape, data: scratch(n), grad: g)
     }
 
-    /// Appends the backward closure of an op of `family`, called when its forward is done; the
-    /// closure must accumulate (+=) into its inputs' gradients.
+    /// Appends the backward closure of an op of `family` whose result is `output`, called when
+    /// its forward is done. The closure reads `output`'s gradient, which the graph zero-fills
+    /// first if nothing wrote it (an output no later op used), and adds into its inputs'
+    /// gradients: through `Buffer.claimFirstWrite` where it writes every element of one (it may
+    /// then assign instead of add), through `Buffer.materialize` then `+=` where it does not.
     @inline(__always)
-    public func record(_ family: OpFamily, _ backward: @escaping () -> Void) {
+    public func record(_ family: OpFamily, output: Tensor<T>, _ backward: @escaping () -> Void) {
         guard recording else { return }
         if let profile {
             profile.endForward(family)
-            tape.append(profile.timed(family, backward))
+            tape.append((output.grad, profile.timed(family, backward)))
         } else {
-            tape.append(backward)
+            tape.append((output.grad, backward))
         }
     }
 
@@ -78,8 +89,12 @@ public final class Graph<T: Scalar> {
         precondition(recording, "backward() on a graph that does not record")
         precondition(loss.count == 1, "backward() needs a scalar loss, got shape \(loss.shape)")
         guard let g = loss.grad else { return }
+        g.materialize()
         g.pointer[0] += 1
-        for op in tape.reversed() { op() }
+        for op in tape.reversed() {
+            op.outputGrad?.materialize()
+            op.run()
+        }
         tape.removeAll(keepingCapacity: true)
     }
 

@@ -36,12 +36,14 @@ extension Graph {
             }
         }
         guard grad else { return y }
-        record(.normElementwise) {
-            let dx = x.gptr, dy = y.gptr
+        record(.normElementwise, output: y) {
+            let dx = x.gptr, dy = y.gptr, assign = x.grad!.claimFirstWrite()
             Parallel.forRanges(n) { r in
                 forSigmoidBlocks(of: xp, r) { b, s in
                     let xb = xp + b.lowerBound, dxb = dx + b.lowerBound, dyb = dy + b.lowerBound
-                    for i in 0..<b.count { dxb[i] += dyb[i] * s[i] * (1 + xb[i] * (1 - s[i])) }
+                    for i in 0..<b.count {
+                        dxb[i] = gradientSum(dxb[i], dyb[i] * s[i] * (1 + xb[i] * (1 - s[i])), assign: assign)
+                    }
                 }
             }
         }
@@ -61,24 +63,29 @@ extension Graph {
             }
         }
         guard grad else { return y }
-        record(.normElementwise) {
+        record(.normElementwise, output: y) {
             let dy = y.gptr
             let dg = gate.grad?.pointer, du = up.grad?.pointer
+            // gate and up may be one tensor (swiglu(x, x)): its gradient is then assigned by the
+            // up term, which comes first, and the gate term adds.
+            let assignU = up.grad?.claimFirstWrite() ?? false, assignG = gate.grad?.claimFirstWrite() ?? false
             Parallel.forRanges(n) { r in
                 forSigmoidBlocks(of: gp, r) { b, s in
                     let o = b.lowerBound, gb = gp + o, ub = up_ + o, dyb = dy + o
                     if let du, let dg {  // the usual case: one pass for both
                         let dub = du + o, dgb = dg + o
                         for i in 0..<b.count {
-                            dub[i] += dyb[i] * gb[i] * s[i]
-                            dgb[i] += dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i]))
+                            dub[i] = gradientSum(dub[i], dyb[i] * gb[i] * s[i], assign: assignU)
+                            dgb[i] = gradientSum(dgb[i], dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i])), assign: assignG)
                         }
                     } else if let du {
                         let dub = du + o
-                        for i in 0..<b.count { dub[i] += dyb[i] * gb[i] * s[i] }
+                        for i in 0..<b.count { dub[i] = gradientSum(dub[i], dyb[i] * gb[i] * s[i], assign: assignU) }
                     } else if let dg {
                         let dgb = dg + o
-                        for i in 0..<b.count { dgb[i] += dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i])) }
+                        for i in 0..<b.count {
+                            dgb[i] = gradientSum(dgb[i], dyb[i] * ub[i] * s[i] * (1 + gb[i] * (1 - s[i])), assign: assignG)
+                        }
                     }
                 }
             }

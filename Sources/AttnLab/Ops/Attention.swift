@@ -150,9 +150,12 @@ extension Graph {
         }
         guard grad, let probs else { return y }
 
-        record(.attention) {
+        record(.attention, output: y) {
             // Each group owns its query heads' dQ rows and its KV head's dK/dV rows, and adds
-            // into them in tile order, so the sums do not depend on scheduling.
+            // into them in tile order, so the sums do not depend on scheduling. The tiles add
+            // into overlapping parts of dK and dV, so gradients that stand for zeros are
+            // zero-filled first.
+            q.grad?.materialize(); k.grad?.materialize(); v.grad?.materialize()
             plan.forEachGroup(workers: workers) { w, g in
                 let qp = q.ptr, kp = k.ptr, vp = v.ptr, yp = y.ptr, pp = probs.pointer, wp = work.pointer
                 let dqp = q.grad?.pointer, dkp = k.grad?.pointer, dvp = v.grad?.pointer, dyp = y.gptr

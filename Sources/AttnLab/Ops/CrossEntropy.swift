@@ -15,7 +15,9 @@ extension Graph {
         let (total, counted) = Graph.rowCrossEntropySum(logits, targets: targets, logSumExp: lsep)
         y.ptr[0] = counted > 0 ? T(total / Double(counted)) : 0
         guard grad, counted > 0 else { return y }
-        record(.embeddingLoss) {
+        record(.embeddingLoss, output: y) {
+            // Ignored rows are not written, so with any of them the gradient is zero-filled first.
+            let assign = logits.grad!.claimFirstWrite(writesAll: counted == rows)
             let g = y.gptr[0] / T(counted), dl = logits.gptr
             targets.withUnsafeBufferPointer { tp in
                 Parallel.forRanges(rows, grain: Parallel.grain(elementsPerItem: v)) { range in
@@ -26,7 +28,7 @@ extension Graph {
                             if t == ignoreIndex { continue }
                             let drow = dl + r * v
                             T.exponentials(lp + r * v, minus: lsep[r], into: p, count: v)
-                            for j in 0..<v { drow[j] += g * p[j] }
+                            for j in 0..<v { drow[j] = gradientSum(drow[j], g * p[j], assign: assign) }
                             drow[Int(t)] -= g
                         }
                     }

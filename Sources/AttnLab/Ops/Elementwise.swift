@@ -42,18 +42,19 @@ extension Graph {
             for k in 0..<length { yr[k] = ar[k] + sign * br[k] }
         }
         guard grad else { return y }
-        record(.normElementwise) {
+        record(.normElementwise, output: y) {
             let dy = y.gptr
             if let ga = a.grad {
-                let da = ga.pointer
-                Parallel.forRanges(n) { r in for i in r { da[i] += dy[i] } }
+                let da = ga.pointer, assign = ga.claimFirstWrite()
+                Parallel.forRanges(n) { r in for i in r { da[i] = gradientSum(da[i], dy[i], assign: assign) } }
             }
+            // The first repeat of b writes all of b's gradient (when there is one).
             if let gb = b.grad {
-                let db = gb.pointer
+                let db = gb.pointer, assign = gb.claimFirstWrite(writesAll: n > 0)
                 var base = 0
                 while base < n {
-                    let dyr = dy + base
-                    for j in 0..<nb { db[j] += sign * dyr[j] }
+                    let dyr = dy + base, first = assign && base == 0
+                    for j in 0..<nb { db[j] = gradientSum(db[j], sign * dyr[j], assign: first) }
                     base += nb
                 }
             }
@@ -72,22 +73,22 @@ extension Graph {
             for k in 0..<length { yr[k] = ar[k] * br[k] }
         }
         guard grad else { return y }
-        record(.normElementwise) {
+        record(.normElementwise, output: y) {
             let dy = y.gptr
             if let ga = a.grad {
-                let da = ga.pointer
+                let da = ga.pointer, assign = ga.claimFirstWrite()
                 forBroadcastRuns(n, nb) { i, j, length in
                     let dar = da + i, dyr = dy + i, br = bp + j
-                    for k in 0..<length { dar[k] += dyr[k] * br[k] }
+                    for k in 0..<length { dar[k] = gradientSum(dar[k], dyr[k] * br[k], assign: assign) }
                 }
             }
             // b's gradient sums over the repeats, serially so its order is fixed.
             if let gb = b.grad {
-                let db = gb.pointer
+                let db = gb.pointer, assign = gb.claimFirstWrite(writesAll: n > 0)
                 var base = 0
                 while base < n {
-                    let dyr = dy + base, ar = ap + base
-                    for j in 0..<nb { db[j] += dyr[j] * ar[j] }
+                    let dyr = dy + base, ar = ap + base, first = assign && base == 0
+                    for j in 0..<nb { db[j] = gradientSum(db[j], dyr[j] * ar[j], assign: first) }
                     base += nb
                 }
             }
@@ -102,9 +103,9 @@ extension Graph {
         let n = x.count, xp = x.ptr, yp = y.ptr
         Parallel.forRanges(n) { r in for i in r { yp[i] = s * xp[i] } }
         guard grad else { return y }
-        record(.normElementwise) {
-            let dy = y.gptr, dx = x.gptr
-            Parallel.forRanges(n) { r in for i in r { dx[i] += s * dy[i] } }
+        record(.normElementwise, output: y) {
+            let dy = y.gptr, dx = x.gptr, assign = x.grad!.claimFirstWrite()
+            Parallel.forRanges(n) { r in for i in r { dx[i] = gradientSum(dx[i], s * dy[i], assign: assign) } }
         }
         return y
     }

@@ -14,7 +14,9 @@ extension Graph {
             for (i, id) in idp.enumerated() { (yp + i * d).update(from: tp + Int(id) * d, count: d) }
         }
         guard grad else { return y }
-        record(.embeddingLoss) {
+        record(.embeddingLoss, output: y) {
+            // A scatter: rows of tokens not in the batch are not written.
+            table.grad!.materialize()
             let dt = table.gptr, dy = y.gptr
             ids.withUnsafeBufferPointer { idp in
                 for (i, id) in idp.enumerated() {

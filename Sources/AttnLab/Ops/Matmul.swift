@@ -31,29 +31,35 @@ extension Graph {
                    beta: 0, c: yp + i * yStride, ldc: n)
         }
         guard grad else { return y }
-        record(.matmul) {
+        record(.matmul, output: y) {
             let dy = y.gptr
+            // Each batch's GEMM writes its whole block of dA and of dB (a shared b: the same block
+            // each time), so a gradient that stands for zeros is assigned (beta 0) on its first
+            // GEMM and added to (beta 1) after.
+            let aBeta: T = (a.grad?.claimFirstWrite() ?? false) ? 0 : 1
+            var bBeta: T = (b.grad?.claimFirstWrite() ?? false) ? 0 : 1
             for i in 0..<batches {
                 let dyi = dy + i * yStride
                 if let ga = a.grad {
                     let dai = ga.pointer + i * aStride
                     if !transA {  // dA[m,k] += dY · op(B)ᵀ
                         T.parallelGemm(transA: false, transB: !transB, m: m, n: k, k: n, alpha: 1,
-                               a: dyi, lda: n, b: bp + i * bStride, ldb: ldb, beta: 1, c: dai, ldc: lda)
+                               a: dyi, lda: n, b: bp + i * bStride, ldb: ldb, beta: aBeta, c: dai, ldc: lda)
                     } else {  // dA[k,m] += op(B) · dYᵀ
                         T.parallelGemm(transA: transB, transB: true, m: k, n: m, k: n, alpha: 1,
-                               a: bp + i * bStride, lda: ldb, b: dyi, ldb: n, beta: 1, c: dai, ldc: lda)
+                               a: bp + i * bStride, lda: ldb, b: dyi, ldb: n, beta: aBeta, c: dai, ldc: lda)
                     }
                 }
                 if let gb = b.grad {
                     let dbi = gb.pointer + i * bStride
                     if !transB {  // dB[k,n] += op(A)ᵀ · dY
                         T.parallelGemm(transA: !transA, transB: false, m: k, n: n, k: m, alpha: 1,
-                               a: ap + i * aStride, lda: lda, b: dyi, ldb: n, beta: 1, c: dbi, ldc: ldb)
+                               a: ap + i * aStride, lda: lda, b: dyi, ldb: n, beta: bBeta, c: dbi, ldc: ldb)
                     } else {  // dB[n,k] += dYᵀ · op(A)
                         T.parallelGemm(transA: true, transB: transA, m: n, n: k, k: m, alpha: 1,
-                               a: dyi, lda: n, b: ap + i * aStride, ldb: lda, beta: 1, c: dbi, ldc: ldb)
+                               a: dyi, lda: n, b: ap + i * aStride, ldb: lda, beta: bBeta, c: dbi, ldc: ldb)
                     }
+                    if sharedB { bBeta = 1 }
                 }
             }
         }

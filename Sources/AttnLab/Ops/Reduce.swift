@@ -14,9 +14,9 @@ extension Graph {
         for i in 0..<n { s += Double(xp[i]) }
         y.ptr[0] = T(s * factor)
         guard grad else { return y }
-        record(.normElementwise) {
-            let d = y.gptr[0] * T(factor), dx = x.gptr
-            for i in 0..<n { dx[i] += d }
+        record(.normElementwise, output: y) {
+            let d = y.gptr[0] * T(factor), dx = x.gptr, assign = x.grad!.claimFirstWrite()
+            for i in 0..<n { dx[i] = gradientSum(dx[i], d, assign: assign) }
         }
         return y
     }

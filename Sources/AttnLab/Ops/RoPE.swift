@@ -46,30 +46,30 @@ extension Graph {
         } }
         }
         guard grad else { return y }
-        record(.normElementwise) {
-            let dx = x.gptr, dy = y.gptr
+        record(.normElementwise, output: y) {
+            let dx = x.gptr, dy = y.gptr, assign = x.grad!.claimFirstWrite()
             // The rotation is orthogonal: its transpose rotates back.
             Parallel.forRanges(blocks, grain: Parallel.grain(elementsPerItem: t * d)) { range in
             for blk in range { for ti in 0..<t {
                 let base = (blk * t + ti) * d
                 let gx = dx + base, gy = dy + base
-                for j in 0..<start { gx[j] += gy[j] }
-                for j in (start + w)..<d { gx[j] += gy[j] }
+                for j in 0..<start { gx[j] = gradientSum(gx[j], gy[j], assign: assign) }
+                for j in (start + w)..<d { gx[j] = gradientSum(gx[j], gy[j], assign: assign) }
                 let gxs = gx + start, gys = gy + start
                 let c = cosp + ti * half, s = sinp + ti * half
                 if halfStyle {
                     let gx1 = gxs + half, gy1 = gys + half
                     for i in 0..<half {
                         let g0 = gys[i], g1 = gy1[i]
-                        gxs[i] += g0 * c[i] + g1 * s[i]
-                        gx1[i] += -g0 * s[i] + g1 * c[i]
+                        gxs[i] = gradientSum(gxs[i], g0 * c[i] + g1 * s[i], assign: assign)
+                        gx1[i] = gradientSum(gx1[i], -g0 * s[i] + g1 * c[i], assign: assign)
                     }
                 } else {
                     for i in 0..<half {
                         let a = 2 * i, b = a + 1
                         let g0 = gys[a], g1 = gys[b]
-                        gxs[a] += g0 * c[i] + g1 * s[i]
-                        gxs[b] += -g0 * s[i] + g1 * c[i]
+                        gxs[a] = gradientSum(gxs[a], g0 * c[i] + g1 * s[i], assign: assign)
+                        gxs[b] = gradientSum(gxs[b], -g0 * s[i] + g1 * c[i], assign: assign)
                     }
                 }
             } }

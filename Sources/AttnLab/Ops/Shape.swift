@@ -20,7 +20,9 @@ extension Graph {
             for r in 0..<rows { (yp + r * w).update(from: xp + r * d, count: w) }
             if grad {
                 let off = offset
-                record(.normElementwise) {
+                record(.normElementwise, output: y) {
+                    // Each output adds into its own columns of x's gradient, so it is zero-filled first.
+                    x.grad!.materialize()
                     let dx = x.gptr + off, dy = y.gptr
                     for r in 0..<rows {
                         let a = dx + r * d, b = dy + r * w
@@ -48,11 +50,11 @@ extension Graph {
             for r in 0..<rows { (yp + r * d).update(from: xp + r * w, count: w) }
             if grad && x.requiresGrad {
                 let off = offset
-                record(.normElementwise) {
-                    let dx = x.gptr, dy = y.gptr + off
+                record(.normElementwise, output: y) {
+                    let dx = x.gptr, dy = y.gptr + off, assign = x.grad!.claimFirstWrite()
                     for r in 0..<rows {
                         let a = dx + r * w, b = dy + r * d
-                        for j in 0..<w { a[j] += b[j] }
+                        for j in 0..<w { a[j] = gradientSum(a[j], b[j], assign: assign) }
                     }
                 }
             }
@@ -100,11 +102,11 @@ extension Graph {
             for j in 0..<d { c[j] = a[j] }
         }
         guard grad else { return y }
-        record(.normElementwise) {
-            let dx = x.gptr, dy = y.gptr
+        record(.normElementwise, output: y) {
+            let dx = x.gptr, dy = y.gptr, assign = x.grad!.claimFirstWrite()
             eachRow { from, to in
                 let a = dx + from, c = dy + to
-                for j in 0..<d { a[j] += c[j] }
+                for j in 0..<d { a[j] = gradientSum(a[j], c[j], assign: assign) }
             }
         }
         return y
@@ -121,10 +123,12 @@ extension Graph {
             (y.ptr + (bi * heads + hi) * td).update(from: x.ptr + bi * td, count: td)
         } }
         guard grad else { return y }
-        record(.normElementwise) {
+        record(.normElementwise, output: y) {
+            // Head 0 of each batch row writes all of that row's gradient (when there are heads).
+            let assign = x.grad!.claimFirstWrite(writesAll: heads > 0)
             for bi in 0..<b { for hi in 0..<heads {
-                let a = x.gptr + bi * td, c = y.gptr + (bi * heads + hi) * td
-                for j in 0..<td { a[j] += c[j] }
+                let a = x.gptr + bi * td, c = y.gptr + (bi * heads + hi) * td, first = assign && hi == 0
+                for j in 0..<td { a[j] = gradientSum(a[j], c[j], assign: first) }
             } }
         }
         return y
