@@ -73,7 +73,7 @@ import Testing
         let r0 = try RunReader(path: path)
         #expect(try r0.status() == (.interrupted, 27))
         try r0.close()
-        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path)
+        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path, resumedAt: [27])
         let config = exp.runs[0].config.model
         let (ma, mb) = (DecoderLM<Float>(config, seed: 0), DecoderLM<Float>(config, seed: 0))
         _ = try a.loadCheckpoint(into: ma.parameters)
@@ -134,7 +134,8 @@ import Testing
         _ = try moveRunFileAside(path: aside, asideName: "mla.h5")
         #expect(FileManager.default.fileExists(atPath: sidecar))
 
-        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path)
+        // Resumed at 27 (to 45), refused once, then resumed at 45: two resumes on record.
+        let (a, b) = try resumeAndCompare(exp, box: box, path: path, reference: full.path, resumedAt: [27, 45])
         #expect(try b.checkpoint() == nil)
         #expect(!FileManager.default.fileExists(atPath: sidecar))
         try a.close(); try b.close()
@@ -288,10 +289,18 @@ import Testing
 
     /// Resumes the run file at `path` to the end of `exp`'s 60 steps and expects the curves of the
     /// uninterrupted run at `reference`, bit for bit; returns both readers (reference first).
-    func resumeAndCompare(_ exp: Experiment, box: TrainingSandbox, path: String, reference: String) throws -> (RunReader, RunReader) {
+    /// Resumes the run at `path` to its end and compares its curves with the uninterrupted run at
+    /// `reference`; the resumed file must record one `resumes` line per step in `resumedAt`.
+    func resumeAndCompare(_ exp: Experiment, box: TrainingSandbox, path: String, reference: String, resumedAt: [Int]) throws -> (RunReader, RunReader) {
         let resumed = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true)[0]
         #expect(resumed.status == .finished && resumed.step == 60)
         let (a, b) = (try RunReader(path: reference), try RunReader(path: path))
+        #expect(try a.resumes().isEmpty)
+        let lines = try b.resumes()
+        #expect(lines.map { $0.split(separator: " ")[1] } == resumedAt.map { Substring(String($0)) }, "\(lines)")
+        let commit = AttnLabVersion.gitCommit(), host = ProcessInfo.processInfo.hostName
+        #expect(lines.allSatisfy { $0.hasPrefix("step ") && $0.hasSuffix(" commit \(commit) host \(host)") }, "\(lines)")
+        #expect(try RunInspection.lines(path: path, config: false).filter { $0.hasPrefix("resumed:     step ") }.count == resumedAt.count)
         #expect(try a.trainSteps() == b.trainSteps())
         for col in ["loss", "lr", "grad_norm"] { #expect(try a.trainColumn(col) == b.trainColumn(col)) }
         #expect(try a.evalColumn("loss") == b.evalColumn("loss"))

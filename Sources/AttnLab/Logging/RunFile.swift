@@ -146,6 +146,8 @@ public enum ValidationProtocol: String, Sendable, CaseIterable {
 enum RunLayout {
     static let trainColumns = ["step", "loss", "lr", "grad_norm", "tokens_per_s", "elapsed_s", "activation_bytes", "peak_rss_bytes"]
     static let status = "status", statusStep = "status_step"
+    /// Root attribute, one line per resume (absent in a run that was never resumed).
+    static let resumes = "resumes"
     static let checkpointMeta = "checkpoint/meta"
     static let checkpointElapsed = "checkpoint/elapsed_s"
     static let formatVersion = 3

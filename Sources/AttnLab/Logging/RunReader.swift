@@ -27,6 +27,13 @@ public final class RunReader {
     init(path: String, file: HDF5File) { self.path = path; self.file = file }
 
     public func attribute(_ name: String) throws -> String { try file.root.stringAttribute(name) }
+
+    /// One line per resume of the run ("step S at TIME commit C host H"), oldest first; empty
+    /// for a run that was never resumed.
+    public func resumes() throws -> [String] {
+        guard try file.root.hasAttribute(RunLayout.resumes) else { return [] }
+        return try file.root.stringAttribute(RunLayout.resumes).split(separator: "\n").map(String.init)
+    }
     public func intAttribute(_ name: String) throws -> Int { try file.root.intAttribute(name) }
     public func modelAttribute(_ name: String) throws -> HDF5AttributeValue { try file.root.group("model").attribute(name) }
 

@@ -42,6 +42,7 @@ extension RunWriter {
         // A final evaluation belongs to the checkpoint only when it was made at the checkpoint's step.
         let finalEvaluation = try reader.finalEvaluation().flatMap { $0.step == state.step ? $0 : nil }
         try file.root.stringDataset(RunLayout.status).write(RunStatus.running.rawValue)
+        try recordResume(file.root, step: state.step)
         try file.startSWMRWrite()
         let diagnostics = try reader.hasDiagnostics()
         let latent = try diagnostics && reader.diagnosticsColumns().contains(DiagnosticsLayout.latentRMS)
@@ -50,6 +51,16 @@ extension RunWriter {
                                diagnostics: diagnostics, latentDiagnostics: latent, startTime: startTime,
                                checkpointFile: checkpointFile)
         return (writer, state, evalAtCheckpoint, finalEvaluation)
+    }
+
+    /// Appends a line to the root attribute `resumes` (`RunLayout.resumes`): the step resumed
+    /// from, the time, and the commit and host that continue the run. `git_commit` and `host`
+    /// name where the run started; without this, a run continued by another build or machine
+    /// would not say so.
+    static func recordResume(_ root: HDF5Group, step: Int) throws {
+        let line = "step \(step) at \(ISO8601DateFormatter().string(from: Date())) commit \(AttnLabVersion.gitCommit()) host \(ProcessInfo.processInfo.hostName)"
+        let earlier = try root.hasAttribute(RunLayout.resumes) ? try root.stringAttribute(RunLayout.resumes) : ""
+        try root.setAttribute(RunLayout.resumes, .string(earlier.isEmpty ? line : earlier + "\n" + line))
     }
 
     /// Opens read-write; a file left marked open by a killed SWMR writer is first cleared with

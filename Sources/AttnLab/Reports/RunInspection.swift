@@ -13,6 +13,9 @@ public enum RunInspection {
             "run:         \(s.experiment)/\(s.run)  (\(path))",
             "status:      \(s.statusDescription)",
             "started:     \(try r.attribute("start_time"))  commit \(try r.attribute("git_commit"))  host \(try r.attribute("host"))",
+        ]
+        lines += try r.resumes().map { "resumed:     " + $0 }
+        lines += [
             "BLAS:        \(try r.attribute("blas_core")), \(try r.intAttribute("threads")) worker threads",
             "data:        \(try r.attribute("data"))",
             "model:       \(s.attention), \(s.parameters) parameters, KV cache \(s.kvElementsPerToken) elements/token (\(s.kvElementsPerTokenPerLayer) per layer)",
