@@ -28,6 +28,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if let index { try checkOption("--index", index, in: 0...100_000_000) }
         if (manifest == nil) != (index == nil) { throw ValidationError(manifest == nil ? "--index needs --manifest" : "--manifest needs --index") }
+        if resume != nil && overwrite {
+            throw ValidationError("--resume continues the run in its file and --overwrite replaces it: give one of them")
+        }
         if manifest != nil {
             let other = [(!only.isEmpty, "--run"), (resume != nil, "--resume"), (overwrite, "--overwrite")].filter(\.0).map(\.1)
             if let first = other.first { throw ValidationError("--manifest cannot be combined with \(first): the manifest line names the run and decides whether it resumes") }

@@ -26,6 +26,13 @@ import Testing
         #expect((r.out + r.err).contains("Usage") || (r.out + r.err).contains("USAGE"))
     }
 
+    /// Contradicting options are a usage error (exit 64) that says why, before any file is read.
+    @Test func resumeWithOverwriteIsAUsageError() throws {
+        let r = try attnlab(["run", "tiny", "--resume", "/nonexistent/mha.h5", "--overwrite"])
+        #expect(r.status == 64)
+        #expect(r.err.contains("--resume continues the run in its file and --overwrite replaces it: give one of them"), "\(r.err)")
+    }
+
     @Test func kvPresetPrintsThePaperFigure() throws {
         let r = try attnlab(["kv", "--preset", "dsv2-small-mla"])
         #expect(r.status == 0)

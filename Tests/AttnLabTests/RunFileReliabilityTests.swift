@@ -197,6 +197,28 @@ import Testing
         #expect(!inherited.contains(path), "the child holds \(path)")
     }
 
+    /// A missing path, a file that is not HDF5 and an HDF5 file that is not a run file, given where
+    /// a run file is expected (`inspect`, `run --resume`, reports), are refused naming the file and
+    /// saying what was expected (the checkpoint-file case: `TrainingTests`).
+    @Test func wrongFilesForARunFileSayWhatWasExpected() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        let missing = box.root.appendingPathComponent("nope.h5").path
+        let text = box.root.appendingPathComponent("text.h5").path
+        try Data("not an HDF5 file".utf8).write(to: URL(fileURLWithPath: text))
+        let other = box.root.appendingPathComponent("other.h5").path
+        let f = try HDF5File.create(path: other)
+        try f.root.setAttribute("x", .int(1))
+        try f.close()
+        let expected = "expected a run file written by `attnlab run`"
+        for (path, words) in [(missing, expected), (text, expected), (box.root.path, expected),
+                              (other, "is an HDF5 file without the root attributes `format_version` and `run`; " + expected)] {
+            do { _ = try RunReader(path: path); Issue.record("\(path) opened as a run file") } catch {
+                #expect("\(error)".contains(path) && "\(error)".contains(words), "\(error)")
+            }
+        }
+    }
+
     /// A named pipe, a device or a directory where a run file, a corpus or an experiment is
     /// expected is refused at once, naming it (a FIFO used to block `inspect` forever).
     @Test func nonRegularInputsAreRefusedAtOnce() throws {

@@ -8,13 +8,14 @@ import Testing
     @Test func plannerChoosesAnActionForEveryState() {
         let dir = "/r/x"
         let runs = ["new", "done", "other", "stopped", "killed", "nockpt", "killednockpt", "div", "busy", "broken"].map { (name: $0, path: "\(dir)/\($0).h5") }
-        func facts(_ s: RunStatus, step: Int = 30, ckpt: Int? = 20, matches: Bool = true, live: Bool = false) -> SweepFileState {
-            .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, writer: live ? "pid 1 on h since t" : nil, storedThreads: 1))
+        func facts(_ s: RunStatus, step: Int = 30, ckpt: Int? = 20, matches: Bool = true, live: Bool = false, why: String? = nil) -> SweepFileState {
+            .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, writer: live ? "pid 1 on h since t" : nil,
+                                    storedThreads: 1, noCheckpointReason: why))
         }
         let states: [String: SweepFileState] = [
             "\(dir)/done.h5": facts(.finished), "\(dir)/other.h5": facts(.finished, matches: false),
             "\(dir)/stopped.h5": facts(.interrupted), "\(dir)/killed.h5": facts(.running, ckpt: 10),
-            "\(dir)/nockpt.h5": facts(.interrupted, ckpt: nil), "\(dir)/killednockpt.h5": facts(.running, step: 3, ckpt: nil),
+            "\(dir)/nockpt.h5": facts(.interrupted, ckpt: nil, why: "it stopped before its first checkpoint"), "\(dir)/killednockpt.h5": facts(.running, step: 3, ckpt: nil),
             "\(dir)/div.h5": facts(.diverged, step: 17), "\(dir)/busy.h5": facts(.running, live: true),
             "\(dir)/broken.h5": .unreadable(reason: "not HDF5", writer: nil),
         ]
@@ -26,8 +27,8 @@ import Testing
         #expect(actions["done"] == .skip)
         #expect(actions["stopped"] == .resume(fromStep: 20, threads: 1))
         #expect(actions["killed"] == .resume(fromStep: 10, threads: 1))
-        #expect(actions["nockpt"] == .restart(asideName: "nockpt.h5.incomplete-2", reason: "interrupted at step 30 without a checkpoint"))
-        #expect(actions["killednockpt"] == .restart(asideName: "killednockpt.h5.incomplete-1", reason: "killed at step 3 without a checkpoint"))
+        #expect(actions["nockpt"] == .restart(asideName: "nockpt.h5.incomplete-2", reason: "interrupted at step 30 without a usable checkpoint (it stopped before its first checkpoint)"))
+        #expect(actions["killednockpt"] == .restart(asideName: "killednockpt.h5.incomplete-1", reason: "killed at step 3 without a usable checkpoint"))
         #expect(actions["div"] == .diverged(step: 17))
         guard case .conflict(let why)? = actions["other"] else { Issue.record("other: \(String(describing: actions["other"]))"); return }
         #expect(why.contains("\(dir)/other.h5") && why.contains("different configuration"))
@@ -41,8 +42,8 @@ import Testing
         let runs = [(name: "a", path: "/r/a.h5"), (name: "b", path: "/r/b.h5")]
         let s = SweepFileState.present(SweepFileFacts(status: .interrupted, step: 5, checkpointStep: nil, configMatches: true, writer: nil))
         let plan = planSweep(runs: runs, states: ["/r/a.h5": s, "/r/b.h5": s], existingNames: ["a.h5.incomplete-1", "a.h5.incomplete-2"])
-        #expect(plan.map(\.action) == [.restart(asideName: "a.h5.incomplete-3", reason: "interrupted at step 5 without a checkpoint"),
-                                      .restart(asideName: "b.h5.incomplete-1", reason: "interrupted at step 5 without a checkpoint")])
+        #expect(plan.map(\.action) == [.restart(asideName: "a.h5.incomplete-3", reason: "interrupted at step 5 without a usable checkpoint"),
+                                      .restart(asideName: "b.h5.incomplete-1", reason: "interrupted at step 5 without a usable checkpoint")])
     }
 
     @Test func threadsEtaAndOverrides() {

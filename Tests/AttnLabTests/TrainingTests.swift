@@ -81,6 +81,28 @@ import Testing
         for (p, q) in zip(ma.parameters, mb.parameters) { #expect(p.array == q.array, "\(p.name)") }
     }
 
+    /// `--resume` with a `--run` that names another run, or with `--overwrite`, is refused with the
+    /// reason before anything is trained or changed (both used to be ignored silently).
+    @Test func resumeRefusesAnotherRunOrOverwrite() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("two", kinds: ["mha", "gqa"])
+        let exp = try box.load("two")
+        let path = box.path("two", "mha")
+        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in step == 2 }
+        #expect(first.status == .interrupted)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        func refusal(only: [String] = [], overwrite: Bool = false) -> String {
+            do {
+                _ = try runExperiment(exp, resultsDirectory: box.results, overwrite: overwrite, resumePath: path, only: only, quiet: true)
+                return "resumed"
+            } catch { return "\(error)" }
+        }
+        #expect(refusal(only: ["gqa"]) == "\(path) records run mha, but --run gqa was given; drop --run, or give the file of that run")
+        #expect(refusal(overwrite: true) == "\(path): resuming a run and overwriting it contradict each other; give one of them")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+    }
+
     /// Without saved weights (`log.save_weights = false`, the study's setting) checkpoints go to
     /// `RUN.h5.checkpoint` while the run trains. Interrupted at step 27 and resumed, the run gives
     /// the curves of an uninterrupted one bit for bit; the finished file holds no weights and no
@@ -121,6 +143,13 @@ import Testing
                                  + "the checkpoint file is from another moment of this run"), "\(problem)")
         try moved.close()
         #expect(throws: RunFileError.self) { _ = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true) }
+        // The sweep and its --status say why it would restart, not merely "without a checkpoint".
+        guard case .present(let facts) = sweepFileState(path: path, config: exp.runs[0].config) else { Issue.record("\(path) not present"); return }
+        #expect(facts.checkpointStep == nil && facts.noCheckpointReason?.contains("another moment of this run") == true, "\(facts)")
+        // The checkpoint file given where a run file is expected is named for what it is.
+        do { _ = try RunReader(path: sidecar); Issue.record("the checkpoint file opened as a run file") } catch {
+            #expect("\(error)" == "\(sidecar) is the checkpoint file of the run file mla.h5 beside it, not a run file; give mla.h5 instead")
+        }
         // The right one back: resumes from step 45.
         try FileManager.default.removeItem(atPath: sidecar)
         try FileManager.default.copyItem(atPath: older + ".45", toPath: sidecar)

@@ -58,7 +58,8 @@ public func classifySweepRun(_ run: String, file: SweepFileState, failure: RunFa
                 return failed("stopped at step \(f.step)")
             }
             let how = f.status == .running ? "killed at step \(f.step)" : "stopped at step \(f.step)"
-            let next = f.checkpointStep.map { "resumes from step \($0)" } ?? "no checkpoint: restarts"
+            let next = f.checkpointStep.map { "resumes from step \($0)" }
+                ?? "no usable checkpoint (\(f.noCheckpointReason ?? "none recorded")): restarts"
             return SweepRunStatus(run: run, state: .interrupted, detail: with("\(how), \(next)"))
         }
     case .missing:

@@ -9,7 +9,7 @@ public func runFilePath(resultsDirectory: URL, experiment: String, run: String) 
 /// estimate (`MemoryEstimate`) is checked before anything is trained or any file created: an
 /// existing file is an error unless `overwrite` (explicit) is set, and a run needing more memory
 /// than is available throws `MemoryEstimateError`. With `resumePath`, only the run recorded in
-/// that file is continued.
+/// that file is continued; `only`, if given, must name that run, and `overwrite` must be false.
 public func runExperiment(
     _ experiment: Experiment, resultsDirectory: URL, overwrite: Bool = false, resumePath: String? = nil,
     only: [String] = [], dataDirectory: String = "data", quiet: Bool = false
@@ -32,6 +32,10 @@ public func runExperiment(
         guard expName == experiment.name, let run = experiment.runs.first(where: { $0.name == runName }) else {
             throw RunFileError("\(resumePath) records run \(expName)/\(runName), which is not a run of \(experiment.name)")
         }
+        guard only.isEmpty || only == [runName] else {
+            throw RunFileError("\(resumePath) records run \(runName), but --run \(only.joined(separator: ", ")) was given; drop --run, or give the file of that run")
+        }
+        guard !overwrite else { throw RunFileError("\(resumePath): resuming a run and overwriting it contradict each other; give one of them") }
         guard status != .finished else { throw RunFileError("\(resumePath): run \(expName)/\(runName) already finished; nothing to resume") }
         try requireMemory(experiment, [run])
         return [try trainRun(experiment: experiment.name, run: run, path: resumePath, resume: true, dataDirectory: dataDirectory, quiet: quiet)]

@@ -11,10 +11,12 @@ public func sweepFileState(path: String, config: ExperimentConfig) -> SweepFileS
         var (status, step) = try reader.status()
         // A running (or killed) run's status step is still 0: its last flushed training step says how far it got.
         if status == .running { step = max(step, try reader.trainSteps().last ?? 0) }
+        let checkpointStep = try reader.checkpoint()?.state.step
         return .present(SweepFileFacts(
-            status: status, step: step, checkpointStep: try reader.checkpoint()?.state.step,
+            status: status, step: step, checkpointStep: checkpointStep,
             configMatches: sameRunConfig(stored, config), writer: writer, storedThreads: stored.train.threads,
-            configDifferences: runConfigDifferences(stored: stored, now: config)))
+            configDifferences: runConfigDifferences(stored: stored, now: config),
+            noCheckpointReason: checkpointStep == nil ? try reader.noCheckpointReason() : nil))
     } catch {
         return .unreadable(reason: "\(error)", writer: writer)
     }

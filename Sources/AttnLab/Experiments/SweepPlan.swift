@@ -18,6 +18,9 @@ public struct SweepFileFacts: Sendable, Equatable {
     /// Step of the last complete checkpoint; nil when there is none (the run stopped before its
     /// first checkpoint, or saved no weights and its checkpoint file is gone).
     public var checkpointStep: Int?
+    /// When `checkpointStep` is nil: why (`RunReader.noCheckpointReason`), e.g. "it stopped before
+    /// its first checkpoint" or what is wrong with the run's checkpoint file.
+    public var noCheckpointReason: String?
     /// Stored config equals the run's resolved config, `train.threads` aside (see `sameRunConfig`).
     public var configMatches: Bool
     /// When it does not: the first keys that differ, "key: A in the file, B now".
@@ -28,10 +31,10 @@ public struct SweepFileFacts: Sendable, Equatable {
     /// `train.threads` in the stored config; a resume must use it, see `SweepAction.resume`.
     public var storedThreads: Int
     public init(status: RunStatus, step: Int, checkpointStep: Int?, configMatches: Bool, writer: String?, storedThreads: Int = 0,
-                configDifferences: [String] = []) {
+                configDifferences: [String] = [], noCheckpointReason: String? = nil) {
         self.status = status; self.step = step; self.checkpointStep = checkpointStep
         self.configMatches = configMatches; self.writer = writer; self.storedThreads = storedThreads
-        self.configDifferences = configDifferences
+        self.configDifferences = configDifferences; self.noCheckpointReason = noCheckpointReason
     }
 }
 
@@ -107,7 +110,8 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
                     if let c = f.checkpointStep {
                         action = .resume(fromStep: c, threads: f.storedThreads)
                     } else {
-                        action = .restart(asideName: asideName(run.path), reason: "\(how) without a checkpoint")
+                        let why = f.noCheckpointReason.map { " (\($0))" } ?? ""
+                        action = .restart(asideName: asideName(run.path), reason: "\(how) without a usable checkpoint\(why)")
                     }
                 }
             }

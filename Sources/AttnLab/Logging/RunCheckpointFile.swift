@@ -26,6 +26,9 @@ public final class RunCheckpointFile {
 
     private init(path: String, file: HDF5File) { self.path = path; self.file = file }
 
+    /// Root attribute naming the run file (its file name) the checkpoint file belongs to.
+    static let runFileAttribute = "run_file"
+
     /// The copy of a slot's checkpoint `meta` inside the checkpoint file.
     static func metaPath(_ slot: Int) -> String { "\(RunLayout.slot(slot))/meta" }
 
@@ -45,7 +48,7 @@ public final class RunCheckpointFile {
         let file = try HDF5File.create(path: path, overwrite: false)
         do {
             try file.root.setAttribute("run_start_time", .string(startTime))
-            try file.root.setAttribute("run_file", .string(URL(fileURLWithPath: runPath).lastPathComponent))
+            try file.root.setAttribute(Self.runFileAttribute, .string(URL(fileURLWithPath: runPath).lastPathComponent))
             for slot in 0..<2 {
                 try file.root.writeDataset(metaPath(slot), HDF5Array(shape: [CheckpointMeta.fields.count], values: CheckpointMeta.none))
                 for p in parameters {

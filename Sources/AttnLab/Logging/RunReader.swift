@@ -13,14 +13,31 @@ public final class RunReader {
     /// short (even by one byte) is reported instead of read as if whole.
     ///
     /// - Throws: `HDF5Error` naming the file when it is missing, damaged or cut short.
+    /// Opens the run file at `path` for reading.
+    ///
+    /// - Throws: `RunFileError` naming the file when it is missing, not a file, not HDF5, a run's
+    ///   checkpoint file (`RunCheckpointFile`, which names its run file) or an HDF5 file that is
+    ///   not a run file; `HDF5Error` when a killed writer's file is cut short.
     public init(path: String) throws {
         self.path = path
-        file = try HDF5File.open(path: path, mode: .readOnly)
-        if file.mode == .swmrRead && RunFileLock.holder(of: path) == nil {
-            do { try file.verifyLength() } catch {
-                try? file.close()
-                throw error
+        let expected = "expected a run file written by `attnlab run` (RESULTS/EXPERIMENT/RUN.h5)"
+        do { file = try HDF5File.open(path: path, mode: .readOnly) } catch {
+            throw RunFileError("\(error); \(expected)")
+        }
+        do {
+            // A killed writer's file is checked for length first: reading a cut file's metadata
+            // can retry for minutes.
+            if file.mode == .swmrRead && RunFileLock.holder(of: path) == nil { try file.verifyLength() }
+            if try file.root.hasAttribute(RunCheckpointFile.runFileAttribute) {
+                let runFile = try file.root.stringAttribute(RunCheckpointFile.runFileAttribute)
+                throw RunFileError("\(path) is the checkpoint file of the run file \(runFile) beside it, not a run file; give \(runFile) instead")
             }
+            guard try file.root.hasAttribute("format_version"), try file.root.hasAttribute("run") else {
+                throw RunFileError("\(path) is an HDF5 file without the root attributes `format_version` and `run`; \(expected)")
+            }
+        } catch {
+            try? file.close()
+            throw error
         }
     }
 

@@ -31,7 +31,7 @@ public enum StopRequest {
     /// What a second Ctrl-C (or SIGTERM) prints before it ends the process at once.
     static let secondSignalMessage: StaticString = """
 
-        attnlab: stopped at once by a second interrupt, without a checkpoint: run files keep every step up to their last flush and their last checkpoint; `attnlab sweep` resumes them
+        attnlab: stopped at once by a second interrupt, without a checkpoint: run files keep every step up to their last flush and their last checkpoint; `attnlab sweep` resumes each from its last checkpoint and restarts a run that has none
 
         """
 
