@@ -155,8 +155,8 @@ import Testing
 
 /// `--status`: each run's state from its file, failure record and Slurm task.
 @Suite struct SweepStatusTests {
-    static func facts(_ s: RunStatus, step: Int = 30, ckpt: Int? = 20, matches: Bool = true, writer: String? = nil) -> SweepFileState {
-        .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, writer: writer))
+    static func facts(_ s: RunStatus, step: Int = 30, ckpt: Int? = 20, matches: Bool = true, writer: String? = nil, why: String? = nil) -> SweepFileState {
+        .present(SweepFileFacts(status: s, step: step, checkpointStep: ckpt, configMatches: matches, writer: writer, noCheckpointReason: why))
     }
     static let failure = RunFailureRecord(runPath: "/r/x.h5", reason: "data file missing")
     static func task(_ state: String) -> SlurmTaskState { SlurmTaskState(jobID: "12", task: 3, state: state, detail: "") }
@@ -165,7 +165,9 @@ import Testing
         (facts(.finished), nil, task("FAILED"), SweepRunState.finished, "step 30"),
         (facts(.running, writer: "pid 9 on n1"), failure, nil, .running, "pid 9 on n1"),
         (facts(.interrupted), nil, nil, .interrupted, "resumes from step 20"),
-        (facts(.running, ckpt: nil), nil, nil, .interrupted, "killed at step 30, no checkpoint"),
+        (facts(.running, ckpt: nil), nil, nil, .interrupted, "killed at step 30, no checkpoint: restarts"),
+        (facts(.running, ckpt: nil, why: "its checkpoint file x.h5.checkpoint is gone"), nil, nil, .interrupted,
+         "killed at step 30, no usable checkpoint (its checkpoint file x.h5.checkpoint is gone): restarts"),
         (facts(.interrupted), nil, task("TIMEOUT"), .interrupted, "slurm task 12_3 TIMEOUT"),
         (facts(.running), nil, task("FAILED"), .failed, "slurm task 12_3 FAILED"),
         (facts(.running), failure, nil, .failed, "data file missing"),

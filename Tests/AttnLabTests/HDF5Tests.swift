@@ -203,13 +203,18 @@ private func expectFlushedRun(_ file: HDF5File, steps: Int, status: String) thro
         let path = scratch.path("curves.h5")
         do {
             let file = try HDF5File.create(path: path)
-            let loss = try file.root.createAppendableDataset("train/loss", of: Double.self, chunkLength: 4)
-            #expect(try loss.count() == 0)
-            #expect(try loss.readAll() == [])
-            try loss.append([1.5, 1.25, 1.0])
-            try loss.append([])
-            try loss.append([0.75, 0.5, 0.25, 0.125, 0.0625])
-            #expect(try loss.count() == 8)
+            // The dataset is released before the file is closed: an HDF5 file closes only when
+            // its last open object does, and a reopen while it is still open can fail on the
+            // file lock (seen once in CI, errno 11).
+            try {
+                let loss = try file.root.createAppendableDataset("train/loss", of: Double.self, chunkLength: 4)
+                #expect(try loss.count() == 0)
+                #expect(try loss.readAll() == [])
+                try loss.append([1.5, 1.25, 1.0])
+                try loss.append([])
+                try loss.append([0.75, 0.5, 0.25, 0.125, 0.0625])
+                #expect(try loss.count() == 8)
+            }()
             try file.close()
         }
         let file = try HDF5File.open(path: path, mode: .readWrite)

@@ -59,7 +59,7 @@ public func classifySweepRun(_ run: String, file: SweepFileState, failure: RunFa
             }
             let how = f.status == .running ? "killed at step \(f.step)" : "stopped at step \(f.step)"
             let next = f.checkpointStep.map { "resumes from step \($0)" }
-                ?? "no usable checkpoint (\(f.noCheckpointReason ?? "none recorded")): restarts"
+                ?? f.noCheckpointReason.map { "no usable checkpoint (\($0)): restarts" } ?? "no checkpoint: restarts"
             return SweepRunStatus(run: run, state: .interrupted, detail: with("\(how), \(next)"))
         }
     case .missing:
