@@ -81,6 +81,37 @@ import Testing
         for (p, q) in zip(ma.parameters, mb.parameters) { #expect(p.array == q.array, "\(p.name)") }
     }
 
+    /// A checkpoint tensor changed on disk (one flipped mantissa bit, which no range check could
+    /// see) is refused when it is read, by its Fletcher-32 checksum, instead of being resumed from.
+    @Test func aCheckpointChangedOnDiskIsRefused() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("flip", kinds: ["mha"])
+        let exp = try box.load("flip")
+        let path = box.path("flip", "mha")
+        let first = try trainRun(experiment: exp.name, run: exp.runs[0], path: path, quiet: true) { step in step == 7 }
+        #expect(first.status == .interrupted && first.step == 7)
+        let model = DecoderLM<Float>(exp.runs[0].config.model, seed: 0)
+        let r0 = try RunReader(path: path)
+        _ = try r0.loadCheckpoint(into: model.parameters)
+        try r0.close()
+        // 8 consecutive values of the largest weight, found once in the file, get one bit flipped.
+        let weight = model.parameters.max { $0.count < $1.count }!
+        let needle = weight.array.prefix(8).withUnsafeBufferPointer { Data(buffer: $0) }
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let hit = bytes.range(of: needle), bytes[hit.upperBound...].range(of: needle) == nil else {
+            Issue.record("the weight's bytes are not in the file exactly once"); return
+        }
+        bytes[hit.lowerBound + 1] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let r1 = try RunReader(path: path)
+        do { _ = try r1.loadCheckpoint(into: model.parameters); Issue.record("a changed checkpoint was read") } catch {
+            #expect("\(error)".contains(weight.name) && "\(error)".lowercased().contains("checksum"), "\(error)")
+        }
+        try r1.close()
+        #expect(throws: (any Error).self) { _ = try runExperiment(exp, resultsDirectory: box.results, resumePath: path, quiet: true) }
+    }
+
     /// `--resume` with a `--run` that names another run, or with `--overwrite`, is refused with the
     /// reason before anything is trained or changed (both used to be ignored silently).
     @Test func resumeRefusesAnotherRunOrOverwrite() throws {

@@ -53,7 +53,7 @@ public final class RunCheckpointFile {
                 try file.root.writeDataset(metaPath(slot), HDF5Array(shape: [CheckpointMeta.fields.count], values: CheckpointMeta.none))
                 for p in parameters {
                     for part in ["params", "adam_m", "adam_v"] {
-                        try file.root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape)
+                        try file.root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape, checksummed: true)
                     }
                 }
             }

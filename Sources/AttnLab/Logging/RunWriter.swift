@@ -143,7 +143,7 @@ public final class RunWriter {
             for slot in 0..<2 {
                 for p in parameters {
                     for part in ["params", "adam_m", "adam_v"] {
-                        try root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape)
+                        try root.createDataset("\(RunLayout.slot(slot))/\(part)/\(p.name)", of: Float.self, shape: p.shape, checksummed: true)
                     }
                 }
             }
