@@ -85,6 +85,91 @@ import Testing
         #expect(abs(score(0, 0) - (0..<8).map { q[flat: $0] * k[flat: $0] }.reduce(0, +)) < 1e-12)
     }
 
+    /// Naive latent decoding against its definition evaluated here: expand each cached latent
+    /// to the head's key and value, causal softmax over the visible prefix, weighted values.
+    /// Rows of the cache past `length` hold NaN, so reading them would show. The long context
+    /// makes the heads of a latent head run in parallel (two or more cores), the short one serially.
+    @Test(arguments: [(2, 7, 2), (2, 3000, 2), (0, 9, 3)])
+    func expandedLatentAttentionMatchesDefinition(dr: Int, length: Int, tn: Int) {
+        var rng = TestRNG(31)
+        let (b, h, groups, w, dn, dv, capacity) = (2, 4, 2, 3, 3, 2, length + 5)
+        let per = h / groups, scale = 0.7
+        let q = rng.tensor([b, h, tn, dn + dr], grad: false)
+        let latents = rng.tensor([b, groups, capacity, w], grad: false)
+        let ropeKeys = rng.tensor([b, 1, capacity, dr], grad: false)
+        let up = rng.tensor([h * (dn + dv), w], grad: false)
+        for bg in 0..<(b * groups) { for s in length..<capacity { for c in 0..<w { latents[flat: (bg * capacity + s) * w + c] = .nan } } }
+        for bi in 0..<b { for s in length..<capacity { for c in 0..<dr { ropeKeys[flat: (bi * capacity + s) * dr + c] = .nan } } }
+        let out = g.expandedLatentAttention(q: q, latents: latents, ropeKeys: ropeKeys, up: up, vHeadDim: dv, length: length, scale: scale)
+        #expect(out.shape == [b, h, tn, dv])
+        var worst = 0.0
+        for bi in 0..<b { for head in 0..<h {
+            let gi = head / per
+            func latent(_ s: Int, _ c: Int) -> Double { latents[flat: ((bi * groups + gi) * capacity + s) * w + c] }
+            func upRow(_ r: Int, _ c: Int) -> Double { up[flat: (head * (dn + dv) + r) * w + c] }
+            for i in 0..<tn {
+                let visible = length - tn + i + 1
+                var scores = [Double](repeating: 0, count: visible)
+                for s in 0..<visible {
+                    var dot = 0.0
+                    for r in 0..<dn {
+                        let key = (0..<w).reduce(0.0) { $0 + upRow(r, $1) * latent(s, $1) }
+                        dot += q[flat: ((bi * h + head) * tn + i) * (dn + dr) + r] * key
+                    }
+                    for r in 0..<dr { dot += q[flat: ((bi * h + head) * tn + i) * (dn + dr) + dn + r] * ropeKeys[flat: (bi * capacity + s) * dr + r] }
+                    scores[s] = scale * dot
+                }
+                let peak = scores.max()!
+                let e = scores.map { exp($0 - peak) }, total = e.reduce(0, +)
+                for c in 0..<dv {
+                    var value = 0.0
+                    for s in 0..<visible { value += e[s] / total * (0..<w).reduce(0.0) { $0 + upRow(dn + c, $1) * latent(s, $1) } }
+                    worst = max(worst, abs(out[flat: ((bi * h + head) * tn + i) * dv + c] - value))
+                }
+            }
+        } }
+        #expect(worst <= 1e-12)
+    }
+
+    /// Cached attention (MHA/GQA/MQA/GTA decoding) against its definition evaluated here. Cache
+    /// rows past `length` hold NaN. Cases: one query row (matrix-vector path), a KV head shared by
+    /// two heads with tied keys and values and a roped key (GTA), no key part at all (only the
+    /// roped key), and a context long enough for the (batch, KV head) pairs to run in parallel.
+    @Test(arguments: [(4, 4, 1, 3, 0, 6, false), (4, 2, 2, 2, 2, 9, true), (2, 1, 3, 0, 2, 5, false), (4, 2, 1, 3, 2, 3000, true)])
+    func cachedAttentionMatchesDefinition(h: Int, groups: Int, tn: Int, dk: Int, dr: Int, length: Int, tied: Bool) {
+        var rng = TestRNG(32)
+        let (b, capacity, scale) = (2, length + 3, 0.6)
+        let dv = tied ? dk + 1 : 3, wk = tied ? dv : dk + 1  // keys read only their first dk columns
+        let q = rng.tensor([b, h, tn, dk + dr], grad: false)
+        let keys = rng.tensor([b, groups, capacity, wk], grad: false)
+        let values = tied ? keys : rng.tensor([b, groups, capacity, dv], grad: false)
+        let ropeKeys = dr > 0 ? rng.tensor([b, 1, capacity, dr], grad: false) : nil
+        for t in [keys, values] + (ropeKeys.map { [$0] } ?? []) {
+            let rows = t.count / t.shape[3] / capacity, width = t.shape[3]
+            for bg in 0..<rows { for s in length..<capacity { for c in 0..<width { t[flat: (bg * capacity + s) * width + c] = .nan } } }
+        }
+        let out = g.cachedAttention(q: q, keys: keys, keyWidth: dk, ropeKeys: ropeKeys, values: values, length: length, scale: scale)
+        #expect(out.shape == [b, h, tn, dv])
+        var worst = 0.0
+        for bi in 0..<b { for head in 0..<h {
+            let kv = bi * groups + head / (h / groups)
+            for i in 0..<tn {
+                let visible = length - tn + i + 1, qi = ((bi * h + head) * tn + i) * (dk + dr)
+                let scores = (0..<visible).map { s in
+                    scale * ((0..<dk).reduce(0.0) { $0 + q[flat: qi + $1] * keys[flat: (kv * capacity + s) * wk + $1] }
+                        + (0..<dr).reduce(0.0) { $0 + q[flat: qi + dk + $1] * ropeKeys![flat: (bi * capacity + s) * dr + $1] })
+                }
+                let peak = scores.max()!
+                let e = scores.map { exp($0 - peak) }, total = e.reduce(0, +)
+                for c in 0..<dv {
+                    let value = (0..<visible).reduce(0.0) { $0 + e[$1] / total * values[flat: (kv * capacity + $1) * dv + c] }
+                    worst = max(worst, abs(out[flat: ((bi * h + head) * tn + i) * dv + c] - value))
+                }
+            }
+        } }
+        #expect(worst <= 1e-12)
+    }
+
     @Test func splitHeadsLayout() {
         let x = Tensor<Double>(shape: [1, 2, 4], values: [0, 1, 2, 3, 10, 11, 12, 13])
         let y = g.splitHeads(x, heads: 2)

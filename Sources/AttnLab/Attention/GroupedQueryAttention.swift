@@ -41,9 +41,10 @@ public final class GroupedQueryAttention<T: Scalar>: CausalSelfAttention {
         let offset = cache.length
         let (q, k, v) = project(g, x, offset: offset)
         cache.append([k, v])
-        // The cache's full-capacity buffers serve as keys and values; causal masking at
-        // `offset` keeps attention to the cached prefix and the new tokens.
-        let o = g.causalAttention(q, cache.streams[0].tensor, cache.streams[1].tensor, scale: scale, positionOffset: offset)
+        // The cache's full-capacity buffers serve as keys and values, read in place up to the
+        // new tokens.
+        let o = g.cachedAttention(q: q, keys: cache.streams[0].tensor, keyWidth: headDim, ropeKeys: nil,
+                                  values: cache.streams[1].tensor, length: cache.length, scale: scale)
         return oProj(g, g.mergeHeads(o))
     }
 }

@@ -62,10 +62,12 @@ public final class GroupedTiedAttention<T: Scalar>: CausalSelfAttention {
         let offset = cache.length
         let (q, tied, ropeKey) = project(g, x, offset: offset)
         cache.append([tied, ropeKey])
-        // Full-capacity buffers; causal masking at `offset` ignores the rows not yet written.
-        let allTied = cache.streams[0].tensor
-        let k = keys(g, tied: allTied, ropeKey: cache.streams[1].tensor)
-        return oProj(g, g.mergeHeads(g.causalAttention(q, k, allTied, scale: scale, positionOffset: offset)))
+        // The tied states are the values and, in their first d_h − d_R channels, the keys; the
+        // roped key completes each key. All read in place from the cache's buffers.
+        let states = cache.streams[0].tensor
+        let o = g.cachedAttention(q: q, keys: states, keyWidth: headDim - ropeDim, ropeKeys: cache.streams[1].tensor,
+                                  values: states, length: cache.length, scale: scale)
+        return oProj(g, g.mergeHeads(o))
     }
 }
 

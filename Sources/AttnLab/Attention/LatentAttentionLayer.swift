@@ -28,8 +28,9 @@ extension LatentAttentionLayer {
         return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale)))
     }
 
-    /// x [B, Tn, d] → [B, Tn, d] for the next Tn tokens: `naive` expands the cached latents,
-    /// `absorbed` attends in the latent space with the absorbed weights.
+    /// x [B, Tn, d] → [B, Tn, d] for the next Tn tokens: `naive` decompresses the cached latents
+    /// to keys and values (`expandedLatentAttention`), `absorbed` attends in the latent space with
+    /// the absorbed weights (`latentAttention`).
     public func decode(_ g: Graph<T>, _ x: Tensor<T>, cache: LayerKVCache<T>) -> Tensor<T> {
         guard let inference else { preconditionFailure("latent attention decode before prepareForInference()") }
         let offset = cache.length, total = offset + x.shape[1], heads = query.nHeads
@@ -38,9 +39,9 @@ extension LatentAttentionLayer {
         switch decodeMode {
         case .naive:
             let q = query(g, x, offset: offset, inference: inference.denseQ)
-            let (kNope, v) = expand(g, cache.streams[0].prefix(total, graph: g))
-            let k = g.concat([kNope, g.broadcastHeads(cache.streams[1].prefix(total, graph: g), heads: heads)])
-            return oProj(g, g.mergeHeads(g.causalAttention(q, k, v, scale: scale, positionOffset: offset)))
+            let o = g.expandedLatentAttention(q: q, latents: cache.streams[0].tensor, ropeKeys: cache.streams[1].tensor,
+                                              up: inference.expansion, vHeadDim: inference.vHeadDim, length: total, scale: scale)
+            return oProj(g, g.mergeHeads(o))
         case .absorbed:
             let u = query.input(g, x)
             let qLatent = g.splitHeads(g.matmul(u, inference.latentQ, transB: true), heads: heads)

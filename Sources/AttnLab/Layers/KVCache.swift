@@ -32,15 +32,6 @@ public final class CacheStream<T: Scalar> {
             (storage.pointer + (bg * capacity + at) * width).update(from: src + bg * tokens * width, count: tokens * width)
         }
     }
-
-    /// A contiguous copy of the first `length` rows: [B, groups, length, width].
-    func prefix(_ length: Int, graph: Graph<T>) -> Tensor<T> {
-        let t = graph.output([batch, groups, length, width], grad: false)
-        for bg in 0..<(batch * groups) {
-            (t.ptr + bg * length * width).update(from: storage.pointer + bg * capacity * width, count: length * width)
-        }
-        return t
-    }
 }
 
 /// One cached quantity per token: `groups` vectors of `width` elements (K of 2 KV heads of 64:

@@ -40,6 +40,10 @@ struct LatentInference<T: Scalar> {
     let latentQ: Tensor<T>  // [H·w, du]: W_UKᵀ absorbed into each head's nope query
     let ropeQ: Tensor<T>  // [H·d_R, du]
     let latentO: Tensor<T>  // [d, H·w]: W_UV absorbed into o_proj
+    /// [H·(d_nope + d_v), w]: each query head's rows of its up-projection (W_UK then W_UV), for
+    /// naive decoding; the heads of one latent head are consecutive.
+    let expansion: Tensor<T>
+    let vHeadDim: Int
 
     /// `up(h)` points at query head h's rows of its up-projection, [d_nope + d_v, w] with w the
     /// width of the latent (head) it reads.
@@ -50,12 +54,15 @@ struct LatentInference<T: Scalar> {
         latentQ = Tensor<T>(zeros: [heads * w, du])
         ropeQ = Tensor<T>(zeros: [heads * rope, du])
         latentO = Tensor<T>(zeros: [oProj.outFeatures, heads * w])
+        expansion = Tensor<T>(zeros: [heads * (nope + dv), w])
+        vHeadDim = dv
         for h in 0..<heads {
             // latentQ_h [w, du] = W_UK_hᵀ [w, d_nope] · Wq_nope_h [d_nope, du]; ropeQ_h = Wq_rope_h
             T.gemm(transA: true, transB: false, m: w, n: du, k: nope, alpha: 1,
                    a: up(h), lda: w, b: dq.ptr + h * (nope + rope) * du, ldb: du,
                    beta: 0, c: latentQ.ptr + h * w * du, ldc: du)
             (ropeQ.ptr + h * rope * du).update(from: dq.ptr + (h * (nope + rope) + nope) * du, count: rope * du)
+            (expansion.ptr + h * (nope + dv) * w).update(from: up(h), count: (nope + dv) * w)
             // latentO[:, h·w ..<] [d, w] = W_O[:, h·d_v ..<] [d, d_v] · W_UV_h [d_v, w]
             T.gemm(transA: false, transB: false, m: oProj.outFeatures, n: w, k: dv, alpha: 1,
                    a: oProj.weight.ptr + h * dv, lda: heads * dv, b: up(h) + nope * w, ldb: w,

@@ -10,6 +10,11 @@ where Self.RawSignificand: FixedWidthInteger {
         alpha: Self, a: UnsafePointer<Self>, lda: Int,
         b: UnsafePointer<Self>, ldb: Int,
         beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    /// y = alpha · op(A) x + beta · y with A row-major [m, n] (leading dimension lda), op(A) = Aᵀ
+    /// when `trans`; x and y contiguous. sgemv/dgemv.
+    static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        x: UnsafePointer<Self>, beta: Self, y: UnsafeMutablePointer<Self>)
     static func expo(_ x: Self) -> Self
     /// y[i] = e^(x[i] − shift) for i < count, over raw buffers; `y` may be `x` (in place).
     /// Float: vectorised (`VectorExp`, within 2 ulp of libm); Double: libm per element.
@@ -39,6 +44,13 @@ extension Float: Scalar {
             CblasRowMajor, cblasTrans(transA), cblasTrans(transB), Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+    @inline(__always)
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        x: UnsafePointer<Float>, beta: Float, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, cblasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
+    }
     @inline(__always) public static func expo(_ x: Float) -> Float { Foundation.exp(x) }
     @inline(__always)
     public static func exponentials(_ x: UnsafePointer<Float>, minus shift: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
@@ -64,6 +76,13 @@ extension Double: Scalar {
         cblas_dgemm(
             CblasRowMajor, cblasTrans(transA), cblasTrans(transB), Int32(m), Int32(n), Int32(k),
             alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+    @inline(__always)
+    public static func gemv(
+        trans: Bool, m: Int, n: Int, alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        x: UnsafePointer<Double>, beta: Double, y: UnsafeMutablePointer<Double>
+    ) {
+        cblas_dgemv(CblasRowMajor, cblasTrans(trans), Int32(m), Int32(n), alpha, a, Int32(lda), x, 1, beta, y, 1)
     }
     @inline(__always) public static func expo(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always)
