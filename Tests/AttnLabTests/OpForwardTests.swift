@@ -170,6 +170,38 @@ import Testing
         #expect(worst <= 1e-12)
     }
 
+    /// Absorbed latent decoding against its definition: scores of the absorbed query against the
+    /// cached latent plus the roped key, causal softmax, weighted latents. Cache rows past
+    /// `length` hold NaN; the long context runs the (batch row, latent head) pairs in parallel.
+    @Test(arguments: [(2, 8, 2), (0, 5, 3), (2, 3000, 1)])
+    func latentAttentionMatchesDefinition(dr: Int, length: Int, tn: Int) {
+        var rng = TestRNG(33)
+        let (b, h, groups, dc, capacity, scale) = (2, 4, 2, 3, length + 4, 0.8)
+        let qLatent = rng.tensor([b, h, tn, dc], grad: false), qRope = rng.tensor([b, h, tn, dr], grad: false)
+        let latents = rng.tensor([b, groups, capacity, dc], grad: false), ropeKeys = rng.tensor([b, 1, capacity, dr], grad: false)
+        for bg in 0..<(b * groups) { for s in length..<capacity { for c in 0..<dc { latents[flat: (bg * capacity + s) * dc + c] = .nan } } }
+        for bi in 0..<b { for s in length..<capacity { for c in 0..<dr { ropeKeys[flat: (bi * capacity + s) * dr + c] = .nan } } }
+        let out = g.latentAttention(qLatent: qLatent, qRope: qRope, latents: latents, ropeKeys: ropeKeys, length: length, scale: scale)
+        var worst = 0.0
+        for bi in 0..<b { for head in 0..<h {
+            let cache = (bi * groups + head / (h / groups)) * capacity
+            for i in 0..<tn {
+                let visible = length - tn + i + 1, row = (bi * h + head) * tn + i
+                let scores = (0..<visible).map { s in
+                    scale * ((0..<dc).reduce(0.0) { $0 + qLatent[flat: row * dc + $1] * latents[flat: (cache + s) * dc + $1] }
+                        + (0..<dr).reduce(0.0) { $0 + qRope[flat: row * dr + $1] * ropeKeys[flat: (bi * capacity + s) * dr + $1] })
+                }
+                let peak = scores.max()!
+                let e = scores.map { exp($0 - peak) }, total = e.reduce(0, +)
+                for c in 0..<dc {
+                    let value = (0..<visible).reduce(0.0) { $0 + e[$1] / total * latents[flat: (cache + $1) * dc + c] }
+                    worst = max(worst, abs(out[flat: row * dc + c] - value))
+                }
+            }
+        } }
+        #expect(worst <= 1e-12)
+    }
+
     @Test func splitHeadsLayout() {
         let x = Tensor<Double>(shape: [1, 2, 4], values: [0, 1, 2, 3, 10, 11, 12, 13])
         let y = g.splitHeads(x, heads: 2)

@@ -9,6 +9,7 @@ extension Graph {
     ///
     /// Per (batch row, latent head) the heads it serves share one GEMM against the cache:
     ///   S = scale · (Q_lat Cᵀ + Q_rope Rᵀ),  out = softmax_causal(S) C   → [B, H, Tn, d_c].
+    /// The (batch row, latent head) pairs run on `Parallel.workers` threads.
     /// With `diagnostics` attached, the largest S reaches them as the current layer's attention
     /// logit, as in `causalAttention`.
     public func latentAttention(
@@ -21,23 +22,23 @@ extension Graph {
                      "latentAttention: queries \(qLatent.shape)/\(qRope.shape) do not match the cache \(latents.shape)/\(ropeKeys.shape)")
         let rows = h / groups * tn
         let out = output([b, h, tn, dc], grad: false)
-        let scores = scratch(rows * length)
-        let sp = scores.pointer
-        let tile = AttentionTile(rowStart: 0, rows: rows, keys: length)
-        for bi in 0..<b {
-            let r = ropeKeys.ptr + bi * capacity * dr
-            for gi in 0..<groups {
-                let c = latents.ptr + (bi * groups + gi) * capacity * dc
-                let first = (bi * groups + gi) * rows
-                T.gemm(transA: false, transB: true, m: rows, n: length, k: dc, alpha: scale,
-                       a: qLatent.ptr + first * dc, lda: dc, b: c, ldb: dc, beta: 0, c: sp, ldc: length)
+        let (ql, qr, cp, rp, op) = (UncheckedSendable(qLatent.ptr), UncheckedSendable(qRope.ptr), UncheckedSendable(latents.ptr),
+                                    UncheckedSendable(ropeKeys.ptr), UncheckedSendable(out.ptr))
+        // Per (batch row, latent head), in parallel: the heads it serves share one GEMM against the cache.
+        forEachCachedItem(b * groups, scoreCount: rows * length, elementsPerItem: rows * length * (dc + dr)) { item, sp in
+            let c = cp.value + item * capacity * dc, r = rp.value + item / groups * capacity * dr
+            let first = item * rows
+            T.gemm(transA: false, transB: true, m: rows, n: length, k: dc, alpha: scale,
+                   a: ql.value + first * dc, lda: dc, b: c, ldb: dc, beta: 0, c: sp, ldc: length)
+            if dr > 0 {  // MLA without the decoupled RoPE key has no rope term
                 T.gemm(transA: false, transB: true, m: rows, n: length, k: dr, alpha: scale,
-                       a: qRope.ptr + first * dr, lda: dr, b: r, ldb: dr, beta: 1, c: sp, ldc: length)
-                let peak = causalSoftmaxRows(sp, ld: length, tile: tile, queries: tn, positionOffset: length - tn)
-                diagnostics?.recordAttentionLogit(Double(peak))
-                T.gemm(transA: false, transB: false, m: rows, n: dc, k: length, alpha: 1,
-                       a: sp, lda: length, b: c, ldb: dc, beta: 0, c: out.ptr + first * dc, ldc: dc)
+                       a: qr.value + first * dr, lda: dr, b: r, ldb: dr, beta: 1, c: sp, ldc: length)
             }
+            let peak = causalSoftmaxRows(sp, ld: length, tile: AttentionTile(rowStart: 0, rows: rows, keys: length),
+                                         queries: tn, positionOffset: length - tn)
+            T.gemm(transA: false, transB: false, m: rows, n: dc, k: length, alpha: 1,
+                   a: sp, lda: length, b: c, ldb: dc, beta: 0, c: op.value + first * dc, ldc: dc)
+            return peak
         }
         return out
     }
