@@ -89,7 +89,7 @@ import Testing
     /// to the head's key and value, causal softmax over the visible prefix, weighted values.
     /// Rows of the cache past `length` hold NaN, so reading them would show. The long context
     /// makes the heads of a latent head run in parallel (two or more cores), the short one serially.
-    @Test(arguments: [(2, 7, 2), (2, 3000, 2), (0, 9, 3)])
+    @Test(arguments: [(2, 7, 2), (2, 3000, 2), (0, 9, 3), (2, 45, 35)])
     func expandedLatentAttentionMatchesDefinition(dr: Int, length: Int, tn: Int) {
         var rng = TestRNG(31)
         let (b, h, groups, w, dn, dv, capacity) = (2, 4, 2, 3, 3, 2, length + 5)
@@ -134,8 +134,10 @@ import Testing
     /// Cached attention (MHA/GQA/MQA/GTA decoding) against its definition evaluated here. Cache
     /// rows past `length` hold NaN. Cases: one query row (matrix-vector path), a KV head shared by
     /// two heads with tied keys and values and a roped key (GTA), no key part at all (only the
-    /// roped key), and a context long enough for the (batch, KV head) pairs to run in parallel.
-    @Test(arguments: [(4, 4, 1, 3, 0, 6, false), (4, 2, 2, 2, 2, 9, true), (2, 1, 3, 0, 2, 5, false), (4, 2, 1, 3, 2, 3000, true)])
+    /// roped key), a context long enough for the (batch, KV head) pairs to run in parallel, and a
+    /// prefill of more query rows than one score tile holds.
+    @Test(arguments: [(4, 4, 1, 3, 0, 6, false), (4, 2, 2, 2, 2, 9, true), (2, 1, 3, 0, 2, 5, false), (4, 2, 1, 3, 2, 3000, true),
+                      (2, 1, 20, 3, 2, 50, false)])
     func cachedAttentionMatchesDefinition(h: Int, groups: Int, tn: Int, dk: Int, dr: Int, length: Int, tied: Bool) {
         var rng = TestRNG(32)
         let (b, capacity, scale) = (2, length + 3, 0.6)
@@ -173,7 +175,7 @@ import Testing
     /// Absorbed latent decoding against its definition: scores of the absorbed query against the
     /// cached latent plus the roped key, causal softmax, weighted latents. Cache rows past
     /// `length` hold NaN; the long context runs the (batch row, latent head) pairs in parallel.
-    @Test(arguments: [(2, 8, 2), (0, 5, 3), (2, 3000, 1)])
+    @Test(arguments: [(2, 8, 2), (0, 5, 3), (2, 3000, 1), (2, 40, 17)])
     func latentAttentionMatchesDefinition(dr: Int, length: Int, tn: Int) {
         var rng = TestRNG(33)
         let (b, h, groups, dc, capacity, scale) = (2, 4, 2, 3, length + 4, 0.8)

@@ -101,7 +101,8 @@ extension Graph {
     /// q [B, Hq, Tq, Dk], k [B, Hkv, Tk, Dk], v [B, Hkv, Tk, Dv] -> [B, Hq, Tq, Dv]
     /// softmax(q kᵀ · scale + causal mask) v. Query head h uses KV head h / (Hq / Hkv) (GQA; MQA is Hkv = 1).
     /// Query i sits at absolute position positionOffset + i, key j at position j; query i sees keys j <= positionOffset + i.
-    /// Requires Hq % Hkv == 0 and Tk >= positionOffset + Tq (cached decoding passes all earlier keys).
+    /// Requires Hq % Hkv == 0 and Tk >= positionOffset + Tq (keys of earlier positions may precede the
+    /// queries'; cached decoding uses `cachedAttention`, which reads the KV cache in place).
     /// With `diagnostics` attached, reports the largest score fed to the softmax (masked
     /// positions excluded) as the current layer's attention logit.
     public func causalAttention(_ q: Tensor<T>, _ k: Tensor<T>, _ v: Tensor<T>, scale: T, positionOffset: Int = 0) -> Tensor<T> {

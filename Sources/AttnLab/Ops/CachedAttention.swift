@@ -14,7 +14,7 @@ extension Graph {
     /// - Returns [B, H, Tn, d_v]: softmax_causal(scale · [Q_k Kᵀ + Q_R Rᵀ]) V per head.
     ///
     /// Work is split over (batch row, KV head) pairs on `Parallel.workers` threads; each pair's
-    /// query heads share one score block. With `diagnostics` attached, the largest scaled score
+    /// query heads share score tiles of at most `AttentionPlan.tileRows` rows. With `diagnostics` attached, the largest scaled score
     /// reaches them as the current layer's attention logit, as in `causalAttention`.
     public func cachedAttention(
         q: Tensor<T>, keys: Tensor<T>, keyWidth dk: Int, ropeKeys: Tensor<T>?, values: Tensor<T>, length: Int, scale: T
@@ -30,10 +30,11 @@ extension Graph {
         let out = output([b, h, tn, dv], grad: false)
         let (qp, kp, vp, op) = (UncheckedSendable(q.ptr), UncheckedSendable(keys.ptr), UncheckedSendable(values.ptr), UncheckedSendable(out.ptr))
         let rp = UncheckedSendable(ropeKeys?.ptr)
-        forEachCachedItem(b * groups, scoreCount: rows * length, elementsPerItem: rows * length * (dq + dv)) { item, scores in
-            let bi = item / groups
+        let scoreRows = min(rows, AttentionPlan.tileRows)
+        forEachCachedItem(b * groups, scoreCount: scoreRows * length, elementsPerItem: rows * length * (dq + dv)) { item, scores in
+            let bi = item / groups, qi = qp.value + item * rows * dq
             return attendSplitKeys(
-                q: qp.value + item * rows * dq, ldq: dq, rows: rows, queries: tn,
+                q: qi, ldq: dq, qRope: qi + dk, ldqRope: dq, rows: rows, queries: tn,
                 keys: kp.value + item * capacity * wk, ldk: wk, keyWidth: dk,
                 ropeKeys: rp.value.map { UnsafePointer($0 + bi * capacity * dr) }, ropeWidth: dr,
                 values: vp.value + item * capacity * dv, ldv: dv, valueWidth: dv,
@@ -72,43 +73,50 @@ extension Graph {
 }
 
 /// One query block's attention over a cached sequence whose keys come in two parts: `rows` query
-/// rows (row r is query position r % `queries` of the last `queries` of `length`), each
-/// [q_k (d_k) ; q_R (d_R)] at stride `ldq`; keys K [length, d_k] at stride `ldk`; an optional
-/// shared roped key R [length, d_R]; values V [length, d_v] at stride `ldv`.
-///   S = scale · (Q_k Kᵀ + Q_R Rᵀ) [rows, length] in `scores`, causal softmax, out [rows, d_v] = P V
-/// (contiguous). A single row uses matrix-vector products (BLAS GEMM with one row packs the
-/// whole cache first). Returns the largest scaled score (NaN if any row had one).
+/// rows (row r is query position r % `queries` of the last `queries` of `length`), each with its
+/// key part q_k (d_k) at `q` + r · `ldq` and its rope part q_R (d_R) at `qRope` + r · `ldqRope`;
+/// keys K [length, d_k] at stride `ldk`; an optional shared roped key R [length, d_R]; values
+/// V [length, d_v] at stride `ldv`.
+///   S = scale · (Q_k Kᵀ + Q_R Rᵀ), causal softmax, out [rows, d_v] = P V (contiguous).
+/// The rows go in tiles of `AttentionPlan.tileRows`, so `scores` needs `min(rows, tileRows) · length`
+/// elements however long the prefill. A single row uses matrix-vector products (BLAS GEMM with one
+/// row packs the whole cache first). Returns the largest scaled score (NaN if any row had one).
 func attendSplitKeys<T: Scalar>(
-    q: UnsafePointer<T>, ldq: Int, rows: Int, queries: Int,
+    q: UnsafePointer<T>, ldq: Int, qRope: UnsafePointer<T>, ldqRope: Int, rows: Int, queries: Int,
     keys k: UnsafePointer<T>, ldk: Int, keyWidth dk: Int,
     ropeKeys r: UnsafePointer<T>?, ropeWidth dr: Int,
     values v: UnsafePointer<T>, ldv: Int, valueWidth dv: Int,
     length: Int, scale: T, scores s: UnsafeMutablePointer<T>, out: UnsafeMutablePointer<T>
 ) -> T {
-    if dk == 0 {  // BLAS returns early for an empty product without writing its result
-        s.update(repeating: 0, count: rows * length)
-        if let r, dr > 0 {
-            T.gemm(transA: false, transB: true, m: rows, n: length, k: dr, alpha: scale,
-                   a: q, lda: ldq, b: r, ldb: dr, beta: 1, c: s, ldc: length)
+    var peak = -T.infinity
+    for start in stride(from: 0, to: rows, by: AttentionPlan.tileRows) {
+        let m = min(AttentionPlan.tileRows, rows - start)
+        let (qt, qrt, ot) = (q + start * ldq, qRope + start * ldqRope, out + start * dv)
+        if dk == 0 {  // BLAS returns early for an empty product without writing its result
+            s.update(repeating: 0, count: m * length)
+        } else if m == 1 {
+            T.gemv(trans: false, m: length, n: dk, alpha: scale, a: k, lda: ldk, x: qt, beta: 0, y: s)
+        } else {
+            T.gemm(transA: false, transB: true, m: m, n: length, k: dk, alpha: scale,
+                   a: qt, lda: ldq, b: k, ldb: ldk, beta: 0, c: s, ldc: length)
         }
-    } else if rows == 1 {
-        T.gemv(trans: false, m: length, n: dk, alpha: scale, a: k, lda: ldk, x: q, beta: 0, y: s)
-        if let r, dr > 0 { T.gemv(trans: false, m: length, n: dr, alpha: scale, a: r, lda: dr, x: q + dk, beta: 1, y: s) }
-    } else {
-        T.gemm(transA: false, transB: true, m: rows, n: length, k: dk, alpha: scale,
-               a: q, lda: ldq, b: k, ldb: ldk, beta: 0, c: s, ldc: length)
         if let r, dr > 0 {
-            T.gemm(transA: false, transB: true, m: rows, n: length, k: dr, alpha: scale,
-                   a: q + dk, lda: ldq, b: r, ldb: dr, beta: 1, c: s, ldc: length)
+            if m == 1 {
+                T.gemv(trans: false, m: length, n: dr, alpha: scale, a: r, lda: dr, x: qrt, beta: 1, y: s)
+            } else {
+                T.gemm(transA: false, transB: true, m: m, n: length, k: dr, alpha: scale,
+                       a: qrt, lda: ldqRope, b: r, ldb: dr, beta: 1, c: s, ldc: length)
+            }
         }
-    }
-    let peak = causalSoftmaxRows(s, ld: length, tile: AttentionTile(rowStart: 0, rows: rows, keys: length),
-                                 queries: queries, positionOffset: length - queries)
-    if rows == 1 {
-        T.gemv(trans: true, m: length, n: dv, alpha: 1, a: v, lda: ldv, x: s, beta: 0, y: out)
-    } else {
-        T.gemm(transA: false, transB: false, m: rows, n: dv, k: length, alpha: 1,
-               a: s, lda: length, b: v, ldb: ldv, beta: 0, c: out, ldc: dv)
+        let tilePeak = causalSoftmaxRows(s, ld: length, tile: AttentionTile(rowStart: start, rows: m, keys: length),
+                                         queries: queries, positionOffset: length - queries)
+        if tilePeak > peak || tilePeak.isNaN { peak = tilePeak }
+        if m == 1 {
+            T.gemv(trans: true, m: length, n: dv, alpha: 1, a: v, lda: ldv, x: s, beta: 0, y: ot)
+        } else {
+            T.gemm(transA: false, transB: false, m: m, n: dv, k: length, alpha: 1,
+                   a: s, lda: length, b: v, ldb: ldv, beta: 0, c: ot, ldc: dv)
+        }
     }
     return peak
 }

@@ -25,20 +25,14 @@ extension Graph {
         let (ql, qr, cp, rp, op) = (UncheckedSendable(qLatent.ptr), UncheckedSendable(qRope.ptr), UncheckedSendable(latents.ptr),
                                     UncheckedSendable(ropeKeys.ptr), UncheckedSendable(out.ptr))
         // Per (batch row, latent head), in parallel: the heads it serves share one GEMM against the cache.
-        forEachCachedItem(b * groups, scoreCount: rows * length, elementsPerItem: rows * length * (dc + dr)) { item, sp in
-            let c = cp.value + item * capacity * dc, r = rp.value + item / groups * capacity * dr
-            let first = item * rows
-            T.gemm(transA: false, transB: true, m: rows, n: length, k: dc, alpha: scale,
-                   a: ql.value + first * dc, lda: dc, b: c, ldb: dc, beta: 0, c: sp, ldc: length)
-            if dr > 0 {  // MLA without the decoupled RoPE key has no rope term
-                T.gemm(transA: false, transB: true, m: rows, n: length, k: dr, alpha: scale,
-                       a: qr.value + first * dr, lda: dr, b: r, ldb: dr, beta: 1, c: sp, ldc: length)
-            }
-            let peak = causalSoftmaxRows(sp, ld: length, tile: AttentionTile(rowStart: 0, rows: rows, keys: length),
-                                         queries: tn, positionOffset: length - tn)
-            T.gemm(transA: false, transB: false, m: rows, n: dc, k: length, alpha: 1,
-                   a: sp, lda: length, b: c, ldb: dc, beta: 0, c: op.value + first * dc, ldc: dc)
-            return peak
+        // The latent is both the key (its no-RoPE part) and the value.
+        let scoreRows = min(rows, AttentionPlan.tileRows)
+        forEachCachedItem(b * groups, scoreCount: scoreRows * length, elementsPerItem: rows * length * (dc + dr)) { item, sp in
+            let c = cp.value + item * capacity * dc, first = item * rows
+            return attendSplitKeys(
+                q: ql.value + first * dc, ldq: dc, qRope: qr.value + first * dr, ldqRope: dr, rows: rows, queries: tn,
+                keys: c, ldk: dc, keyWidth: dc, ropeKeys: UnsafePointer(rp.value + item / groups * capacity * dr), ropeWidth: dr,
+                values: c, ldv: dc, valueWidth: dc, length: length, scale: scale, scores: sp, out: op.value + first * dc)
         }
         return out
     }
@@ -82,10 +76,10 @@ extension Graph {
                                a: latents.ptr + (bi * groups + gi) * capacity * w, lda: w,
                                b: up.ptr + gi * width * w, ldb: w, beta: 0, c: kv.pointer, ldc: width)
                 // Then each head attends to its own keys and values, read in place from the scratch.
-                forEachCachedItem(per, scoreCount: tn * length, elementsPerItem: tn * length * (dqk + dv)) { j, scores in
-                    let head = (bi * h + gi * per + j)
+                forEachCachedItem(per, scoreCount: min(tn, AttentionPlan.tileRows) * length, elementsPerItem: tn * length * (dqk + dv)) { j, scores in
+                    let head = bi * h + gi * per + j, qh = qp.value + head * tn * dqk
                     return attendSplitKeys(
-                        q: qp.value + head * tn * dqk, ldq: dqk, rows: tn, queries: tn,
+                        q: qh, ldq: dqk, qRope: qh + dn, ldqRope: dqk, rows: tn, queries: tn,
                         keys: kvp.value + j * rows, ldk: width, keyWidth: dn,
                         ropeKeys: UnsafePointer(rp.value + bi * capacity * dr), ropeWidth: dr,
                         values: kvp.value + j * rows + dn, ldv: width, valueWidth: dv,
