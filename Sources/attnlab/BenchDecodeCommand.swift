@@ -33,10 +33,10 @@ struct BenchDecodeCommand: ParsableCommand {
 
     @Option(help: "Experiment whose models to time (default: the reference model, every variant).") var experiment: String?
     @OptionGroup var experiments: ExperimentsOption
-    @Option(parsing: .unconditional, help: "Comma-separated context lengths (tokens in the cache before a timed step).")
+    @Option(parsing: .unconditional, help: "Comma-separated context lengths, 1 to 65,536 (tokens in the cache before a timed step; the prefill's time grows with the square of the context).")
     var contexts = PositiveIntList([128, 512, 1024, 2048, 4096])
-    @Option(parsing: .unconditional, help: "Comma-separated batch sizes (sequences decoded together).") var batch = PositiveIntList([1, 8])
-    @Option(parsing: .unconditional, help: "Timed decode steps per row (the median is reported).") var steps = 5
+    @Option(parsing: .unconditional, help: "Comma-separated batch sizes, 1 to 1,024 (sequences decoded together).") var batch = PositiveIntList([1, 8])
+    @Option(parsing: .unconditional, help: "Timed decode steps per row, 1 to 1,000 (the median is reported).") var steps = 5
     @Option(help: ArgumentHelp("Also write the rows, date, host, BLAS core and threads as JSON.", valueName: "file")) var json: String?
 
     func validate() throws {

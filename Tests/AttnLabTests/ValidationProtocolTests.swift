@@ -35,6 +35,25 @@ import Testing
         #expect(part.windows == 2 && part.tokens == 64 && part.stored == nil)
     }
 
+    /// `attnlab generate` with a prompt longer than max_seq_len keeps its last max_seq_len tokens
+    /// and says in the status line how many it dropped; a prompt that fits says nothing of it.
+    @Test func generationSaysWhenThePromptIsCut() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("v", kinds: ["mla"])
+        let outcome = try #require(try runExperiment(box.load("v", Self.short), resultsDirectory: box.results, quiet: true).first)
+        let limit = try RunRecord(path: outcome.path).config.model.maxSeqLen
+        let long = String(repeating: "b", count: limit + 7)
+        var text = ""
+        let cut = try generateFromCheckpoint(path: outcome.path, prompt: long, maxNewTokens: 3, temperature: 0, topK: 0, seed: 1,
+                                             latentDecode: .naive) { text += $0 }
+        #expect(cut.hasPrefix("\(limit) prompt + 1 generated tokens"), "\(cut)")
+        #expect(cut.contains("the prompt's first 7 of \(limit + 7) tokens were dropped: the model saw its last max_seq_len = \(limit)"), "\(cut)")
+        let fits = try generateFromCheckpoint(path: outcome.path, prompt: "bb", maxNewTokens: 3, temperature: 0, topK: 0, seed: 1,
+                                              latentDecode: .absorbed) { _ in }
+        #expect(fits.hasPrefix("2 prompt + 3 generated tokens") && !fits.contains("dropped"), "\(fits)")
+    }
+
     /// A run killed after its final checkpoint (the file still says `running`) resumes with
     /// nothing left to train and keeps the final evaluation it has: the stored value, altered
     /// here to tell, survives the resume, and `/eval` gets no second row at the last step.

@@ -139,6 +139,10 @@ public func generateFromCheckpoint(
                       report.promptTokens, report.generatedTokens, report.prefillSeconds, report.decodeTokensPerSecond,
                       report.cacheUsedBytes, report.cacheAllocatedBytes,
                       kind.hasKVLatent ? "\(kind.rawValue), \(mode.rawValue) decoding" : kind.rawValue)
+    if ids.count > report.promptTokens {
+        line += "; the prompt's first \(ids.count - report.promptTokens) of \(ids.count) tokens were dropped: "
+            + "the model saw its last max_seq_len = \(run.config.model.maxSeqLen)"
+    }
     if report.stoppedAtContextLimit { line += "; stopped at max_seq_len \(run.config.model.maxSeqLen)" }
     return line + "\n"
 }

@@ -93,8 +93,12 @@ public func benchmarkDecoding(
             progress("decoding \(name)\(mode.map { " (\($0.rawValue))" } ?? "") at contexts \(contexts.map(String.init).joined(separator: ","))")
             for batch in batches {
                 for context in contexts {
-                    rows.append(timeDecodeSteps(model: model, name: name, mode: mode, batch: batch, context: context,
-                                                steps: decodeSteps, prefillChunk: prefillChunk))
+                    let start = ContinuousClock.now
+                    let row = timeDecodeSteps(model: model, name: name, mode: mode, batch: batch, context: context,
+                                              steps: decodeSteps, prefillChunk: prefillChunk)
+                    rows.append(row)
+                    progress("  batch \(batch), context \(context): \(String(format: "%.2f", row.msPerStep)) ms/step, "
+                             + "row done in \(String(format: "%.1f", (ContinuousClock.now - start).seconds)) s (prefill included)")
                 }
             }
         }
