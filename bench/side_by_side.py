@@ -1,7 +1,7 @@
 """AttnLab against its PyTorch twin (bench/pytorch_reference.py), side by side in one run:
 
     python3 bench/side_by_side.py [--quick] [--rounds 3] [--steps 5] [--no-build] [--no-check]
-                                  [--no-decode] [--no-train] [--out bench/side-by-side]
+                                  [--no-decode] [--no-train] [--restart] [--out bench/side-by-side]
     make bench            # the same as the first line without options; `make bench-quick`: --quick
 
 Training: every distinct config of `experiments/bench-grid.toml`, of `experiments/quickstart.toml`
@@ -22,11 +22,14 @@ then selects its OpenBLAS core itself, `attnlab env`); the run prints which were
 OUT.json and OUT.md: date, host, CPU, BLAS core, torch version, threads, load average before and
 after, and every row with the three sides' tokens/s, the ratios and pass/miss against issue 11's
 targets (training: AttnLab >= 1.3x eager and >= 1.1x torch.compile; decoding: faster than the
-twin). Needs torch (pip install torch) and h5py for the check; AttnLab itself never needs Python.
+twin). Rows are saved to OUT.partial.json as they are measured; an interrupted run resumes when
+the same command is run again (--restart discards it instead). Needs torch (pip install torch) and h5py for the check; AttnLab itself never needs Python.
 """
 import argparse
 import datetime
+import fcntl
 import glob
+import hashlib
 import json
 import os
 import platform
@@ -217,12 +220,26 @@ def training_configs(attnlab, experiments, quick):
     return configs
 
 
-def bench_training(attnlab, pr, torch, experiments, rounds, steps, quick, rows_out):
+def print_training_row(r):
+    t = r["tokens_per_second"]
+    say(f"{r['experiment'] + '/' + r['run']:<40} {r['parameters']:>10,} {r['tokens_per_step']:>8} {t['attnlab']:>8.0f} "
+        f"{t['eager']:>8.0f} {t['compile']:>8.0f} {r['ratio_eager']:>7.2f} {r['ratio_compile']:>9.2f}  {r['target']}")
+
+
+def bench_training(attnlab, pr, torch, experiments, rounds, steps, quick, rows_out, save):
+    """Appends one row per config to rows_out and calls save() after each; configs already in
+    rows_out (a resumed run) are printed and skipped."""
     configs = training_configs(attnlab, experiments, quick)
-    say(f"training: {len(configs)} configs x {rounds} rounds of {steps} steps per side")
+    done = {(r["experiment"], r["run"]) for r in rows_out}
+    say(f"training: {len(configs)} configs x {rounds} rounds of {steps} steps per side"
+        + (f" ({len(done & set(configs))} measured before this resume)" if done else ""))
     say(f"{'experiment/run':<40} {'params':>10} {'tok/step':>8} {'AttnLab':>8} {'eager':>8} {'compile':>8} "
         f"{'x eager':>7} {'x compile':>9}  target")
+    for r in rows_out:
+        print_training_row(r)
     for experiment, name in configs:
+        if (experiment, name) in done:
+            continue
         seconds = {"attnlab": [], "eager": [], "compile": []}
         row, timers = None, {}
         for r in range(rounds):
@@ -246,19 +263,33 @@ def bench_training(attnlab, pr, torch, experiments, rounds, steps, quick, rows_o
             "seq_len": row["seq_len"], "grad_accum": row["grad_accum"], "tokens_per_step": row["tokens_per_step"],
             "threads": row["threads"], "model_config": row["model_config"],
             "tokens_per_second": tps, "step_seconds": seconds,
-            "ratio_eager": ratio_eager, "ratio_compile": ratio_compile, "target": "pass" if passed else "miss"})
-        say(f"{experiment + '/' + name:<40} {row['parameters']:>10,} {row['tokens_per_step']:>8} {tps['attnlab']:>8.0f} "
-            f"{tps['eager']:>8.0f} {tps['compile']:>8.0f} {ratio_eager:>7.2f} {ratio_compile:>9.2f}  "
-            f"{'pass' if passed else 'miss'}")
+            "ratio_eager": ratio_eager, "ratio_compile": ratio_compile, "target": "pass" if passed else "miss",
+            "measured_at": utc_now()})
+        print_training_row(rows_out[-1])
+        save()
 
 
-def bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, experiment, rows_out):
-    say(f"decoding: contexts {contexts}, batches {batches}, {rounds} rounds of {steps} steps per side")
+def print_decoding_row(r):
+    t = r["tokens_per_second"]
+    say(f"{r['model']:<10} {r['latent_decode'] or '-':<9} {r['batch']:>5} {r['context']:>7} "
+        f"{r['kv_bytes_per_sequence']:>12,} {t['attnlab']:>13.0f} {t['twin']:>10.0f} {r['ratio']:>6.2f}  {r['target']}")
+
+
+def bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, experiment, rows_out, save):
+    """Appends the rows of each (batch, context) cell to rows_out and calls save() after each
+    cell; cells already in rows_out (a resumed run) are printed and skipped."""
+    done = {(r["batch"], r["context"]) for r in rows_out}
+    say(f"decoding: contexts {contexts}, batches {batches}, {rounds} rounds of {steps} steps per side"
+        + (f" ({len(done)} of {len(contexts) * len(batches)} cells measured before this resume)" if done else ""))
     say(f"{'model':<10} {'decode':<9} {'batch':>5} {'context':>7} {'KV bytes/seq':>12} {'AttnLab tok/s':>13} "
         f"{'twin tok/s':>10} {'ratio':>6}  target")
+    for r in rows_out:
+        print_decoding_row(r)
     twins = {}
     for batch in batches:
         for context in contexts:
+            if (batch, context) in done:
+                continue
             medians, rows = {}, None
             for r in range(rounds):
                 sides = ["attnlab", "twin"] if r % 2 == 0 else ["twin", "attnlab"]
@@ -293,10 +324,77 @@ def bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, experim
                     "batch": batch, "context": context, "kv_bytes_per_sequence": row["kv_bytes_per_sequence"],
                     "model_config": row["model_config"], "ms_per_step": {"attnlab": a * 1000, "twin": t * 1000},
                     "round_median_seconds": m, "tokens_per_second": {"attnlab": batch / a, "twin": batch / t},
-                    "ratio": ratio, "target": "pass" if ratio > TARGET_DECODE else "miss"})
-                say(f"{row['model']:<10} {row.get('latent_decode') or '-':<9} {batch:>5} {context:>7} "
-                    f"{row['kv_bytes_per_sequence']:>12,} {batch / a:>13.0f} {batch / t:>10.0f} {ratio:>6.2f}  "
-                    f"{'pass' if ratio > TARGET_DECODE else 'miss'}")
+                    "ratio": ratio, "target": "pass" if ratio > TARGET_DECODE else "miss", "measured_at": utc_now()})
+                print_decoding_row(rows_out[-1])
+            save()
+
+
+def utc_now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def file_sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Partial:
+    """OUT.partial.json: the rows measured so far, rewritten (write to a temporary file, then
+    rename) after every training config and decode cell, so an interrupted run (Ctrl-C, a
+    session ending, a crash) loses at most the row it was measuring. The same command with the
+    same options and binary resumes it; each sitting is one entry of `segments` (start, end,
+    seconds, load averages), since rows from different sittings saw different machine states."""
+
+    def __init__(self, path, identity):
+        self.path, self.identity = path, identity
+        self.check, self.training, self.decoding, self.segments = None, [], [], []
+
+    def load(self, restart):
+        if not os.path.exists(self.path):
+            return False
+        if restart:
+            os.remove(self.path)
+            say(f"side-by-side: --restart: discarded {self.path}")
+            return False
+        try:
+            with open(self.path) as f:
+                data = json.load(f)
+            stored = data["identity"]
+            check, training, decoding, segments = data["check"], data["training"], data["decoding"], data["segments"]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            fail(f"{self.path}: not a partial side-by-side run ({type(e).__name__}: {e}); move it away or pass --restart")
+        differing = sorted(k for k in set(stored) | set(self.identity) if stored.get(k) != self.identity.get(k))
+        if differing:
+            details = "; ".join(f"{k}: {json.dumps(stored.get(k))} there, {json.dumps(self.identity.get(k))} now"
+                                for k in differing)
+            fail(f"{self.path} holds a run with other settings ({details}). Run the command that started it to "
+                 "resume it, or pass --restart to discard its rows")
+        self.check, self.training, self.decoding, self.segments = check, training, decoding, segments
+        say(f"side-by-side: resuming {self.path}: {len(training)} training rows and {len(decoding)} decoding rows "
+            f"from {len(segments)} earlier sitting(s), the first started {segments[0]['start'] if segments else '?'}")
+        return True
+
+    def start_segment(self, load_before):
+        self.segments.append({"start": utc_now(), "end": utc_now(), "seconds": 0.0,
+                              "load_average_before": load_before, "load_average_after": load_before})
+        self._started = time.time()
+
+    def save(self):
+        self.saves = getattr(self, "saves", 0) + 1
+        segment = self.segments[-1]
+        segment.update(end=utc_now(), seconds=round(time.time() - self._started, 1), load_average_after=load_average())
+        data = {"identity": self.identity, "check": self.check, "training": self.training,
+                "decoding": self.decoding, "segments": self.segments}
+        tmp = self.path + ".tmp"
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+        os.replace(tmp, self.path)
+        # Fault injection for CI (.ci/run): behave as if Ctrl-C came right after the N-th save.
+        if self.saves == int(os.environ.get("SIDE_BY_SIDE_INTERRUPT_AFTER_SAVES", "0")):
+            raise KeyboardInterrupt
 
 
 def git_commit():
@@ -319,13 +417,20 @@ def markdown(report):
         f"{', '.join(f'{k}={v}' for k, v in env['unset'].items()) or 'nothing (neither variable was set)'}. "
         f"{report['rounds']} interleaved round(s) of {report['steps']} timed steps per side"
         f"{' (--quick)' if report['quick'] else ''}; command `{report['command']}` at commit {env.get('commit') or 'unknown'}, "
-        f"{report['seconds']:.0f} s, finished at the date above.", "",
+        f"{report['seconds']:.0f} s of timing, finished at the date above.", ""]
+    segments = report.get("segments", [])
+    if len(segments) > 1:
+        lines += [f"Measured in {len(segments)} sittings (an interrupted run resumed; rows carry `measured_at`): "
+                  + "; ".join(f"{g['start']} to {g['end']}, {g['seconds']:.0f} s, load average {g['load_average_before']} "
+                              f"at its start" for g in segments) + ".", ""]
+    lines += [
         "How to read it: a side's tokens/s is its tokens over its timed step seconds, all rounds pooled; "
         "\"x eager\" and \"x compile\" are AttnLab's tokens/s over the twin's (above 1: AttnLab is faster); "
         "decode ratios likewise. Figures depend on the machine and its load; only ratios from one run compare "
         "the two. Columns and method: `bench/README.md`.", ""]
     if not report["quiet"]:
-        lines += [f"**Not a quiet machine: load average {env['load_average_before']} at the start on {env['cores']} cores. "
+        loads = ", ".join(str(g["load_average_before"]) for g in segments) or env["load_average_before"]
+        lines += [f"**Not a quiet machine: load average {loads} at the start of each sitting on {env['cores']} cores. "
                   "These figures are not a performance comparison.**", ""]
     if report.get("check"):
         measured = report["check"].get("measured", {})
@@ -372,6 +477,8 @@ def main():
     ap.add_argument("--no-check", action="store_true", help="skip the twin-equals-AttnLab check")
     ap.add_argument("--no-train", action="store_true")
     ap.add_argument("--no-decode", action="store_true")
+    ap.add_argument("--restart", action="store_true", help="discard OUT.partial.json (an interrupted run's rows) "
+                                                            "instead of resuming it")
     ap.add_argument("--out", help="writes OUT.json and OUT.md (default bench/side-by-side, --quick: bench/side-by-side-quick, "
                                    "which git ignores)")
     a = ap.parse_args()
@@ -436,42 +543,74 @@ def main():
     if not os.access(binary, os.X_OK):
         fail(f"{binary} not found: build it with `swift build -c release` (or drop --no-build)")
     os.chdir(ROOT)
-    start = time.time()
+    experiments = [] if a.no_train else a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else [
+        "bench-grid", "quickstart"] + sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "ablation-*.toml")))
+    # What a resumed run must share with the run it continues: every option that shapes a row,
+    # the binary (by content), the twin's PyTorch and the machine.
+    identity = {"quick": a.quick, "rounds": rounds, "steps": steps, "check": not a.no_check, "experiments": experiments,
+                "contexts": [] if a.no_decode else contexts, "batches": [] if a.no_decode else batches,
+                "attnlab_sha256": file_sha256(binary), "twin_sha256": file_sha256(os.path.join(ROOT, "bench", "pytorch_reference.py")),
+                "torch": torch.__version__, "host": platform.node()}
+    # One writer per OUT: a second run on the same OUT would interleave rows into one partial file.
+    lock = open(out + ".lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fail(f"another side_by_side.py is writing {out}.* (it holds {out}.lock); wait for it or use --out")
+    partial = Partial(out + ".partial.json", identity)
+    partial.load(a.restart)
     load_before = load_average()
     cores = os.cpu_count() or 1
     if load_before and load_before[0] >= QUIET_LOAD * cores:
         say(f"side-by-side: WARNING: load average {load_before[0]} on {cores} cores: the machine is not quiet, so the "
             "figures are not a comparison (PyTorch's OpenMP threads slow down most when cores are shared)")
+    partial.start_segment(load_before)
     env_info = json.loads(run([binary, "env", "--json"], "attnlab env"))
-    with tempfile.TemporaryDirectory() as scratch:
-        attnlab = AttnLab(binary, scratch)
-        check = None if a.no_check else check_twin(attnlab, pr, torch, scratch)
-        training, decoding = [], []
-        if not a.no_train:
-            experiments = a.experiments.split(",") if a.experiments else ["tiny"] if a.quick else ["bench-grid", "quickstart"] + sorted(
-                os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "experiments", "ablation-*.toml")))
-            bench_training(attnlab, pr, torch, experiments, rounds, steps, a.quick, training)
-        if not a.no_decode:
-            bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, "tiny" if a.quick else None, decoding)
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            attnlab = AttnLab(binary, scratch)
+            if not a.no_check and partial.check is None:
+                partial.check = check_twin(attnlab, pr, torch, scratch)
+                partial.save()
+            elif partial.check is not None:
+                say(f"side-by-side: twin check passed before this resume ({len(partial.check['models'])} models)")
+            if experiments:
+                bench_training(attnlab, pr, torch, experiments, rounds, steps, a.quick, partial.training, partial.save)
+            if not a.no_decode:
+                bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, "tiny" if a.quick else None,
+                               partial.decoding, partial.save)
+    except KeyboardInterrupt:
+        os.environ.pop("SIDE_BY_SIDE_INTERRUPT_AFTER_SAVES", None)
+        partial.save()
+        say(f"\nside-by-side: interrupted; {len(partial.training)} training and {len(partial.decoding)} decoding rows "
+            f"kept in {partial.path}. The same command resumes from there.")
+        sys.exit(130)
+    partial.save()
+    segments = partial.segments
+    quiet = all(not (g["load_average_before"] and g["load_average_before"][0] >= QUIET_LOAD * cores) for g in segments)
+    training, decoding = partial.training, partial.decoding
     report = {
         "environment": {
-            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "date": utc_now(),
             "host": platform.node(), "cpu": cpu_model(), "blas_core": env_info["blas"]["core_name"],
             "blas_config": env_info["blas"]["config"], "torch": torch.__version__, "threads": env_info["blas"]["threads"],
-            "load_average_before": load_before, "load_average_after": load_average(), "unset": unset, "cores": cores,
-            "commit": git_commit()},
-        "quiet": not (load_before and load_before[0] >= QUIET_LOAD * cores),
+            "load_average_before": segments[0]["load_average_before"], "load_average_after": load_average(),
+            "unset": unset, "cores": cores, "commit": git_commit(), "attnlab_sha256": identity["attnlab_sha256"]},
+        "quiet": quiet, "segments": segments,
         "command": " ".join(["python3", "bench/side_by_side.py"] + sys.argv[1:]), "quick": a.quick,
-        "rounds": rounds, "steps": steps, "seconds": round(time.time() - start, 1), "check": check,
+        "rounds": rounds, "steps": steps, "seconds": round(sum(g["seconds"] for g in segments), 1), "check": partial.check,
         "targets": {"training_vs_eager": TARGET_EAGER, "training_vs_compile": TARGET_COMPILE, "decoding_vs_twin": TARGET_DECODE},
         "training": training, "decoding": decoding}
     with open(out + ".json", "w") as f:
         json.dump(report, f, indent=1, sort_keys=True)
     with open(out + ".md", "w") as f:
         f.write(markdown(report))
+    os.remove(partial.path)
+    lock.close()
+    os.remove(out + ".lock")
     misses = sum(r["target"] == "miss" for r in training + decoding)
     say(f"side-by-side: {len(training)} training and {len(decoding)} decoding rows, {misses} below target, "
-        f"{time.time() - start:.0f} s; wrote {out}.json and {out}.md")
+        f"{report['seconds']:.0f} s of timing in {len(segments)} sitting(s); wrote {out}.json and {out}.md")
 
 
 if __name__ == "__main__":
