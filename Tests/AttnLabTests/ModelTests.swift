@@ -109,6 +109,33 @@ import Testing
         _ = model.logits(Graph(recording: false), ids: Array(ids.prefix(batch)), batch: batch, cache: cache)
         #expect(cache.allocatedBytes == batch * 8 * perLayer * config.nLayers * 4)
     }
+
+    /// Growth by whole chunks stops at max_seq_len: a cache never holds rows no position can use
+    /// (a fresh-user trial saw 64 rows allocated for a max_seq_len of 32). Chunk 4, max_seq_len 10:
+    /// 4, 8, then 10 rows, not 12; a model filled to max_seq_len holds exactly max_seq_len rows.
+    @Test(arguments: Variant.allCases)
+    func cacheGrowthStopsAtMaxSeqLen(variant: Variant) {
+        var config = variant.config()
+        config.maxSeqLen = 10
+        let model = DecoderLM<Float>(config, seed: 1)
+        let cache = model.makeCache(batch: 1, chunk: 4)
+        let ids = tokenSequence(10, vocab: config.vocabSize, seed: 3)
+        var capacities: [Int] = []
+        for t in 0..<10 {
+            _ = model.logits(Graph(recording: false), ids: [ids[t]], batch: 1, cache: cache)
+            capacities.append(cache.layers[0].capacity)
+        }
+        #expect(capacities == [4, 4, 4, 4, 8, 8, 8, 8, 10, 10])
+        #expect(cache.allocatedBytes == cache.usedBytes)
+        // A cache built by hand (no limit) keeps growing by whole chunks.
+        let unlimited = LayerKVCache<Float>(batch: 1, streams: [CacheStreamShape(groups: 1, width: 2)], chunk: 4)
+        unlimited.reserve(9)
+        #expect(unlimited.capacity == 12)
+        let limited = LayerKVCache<Float>(batch: 1, streams: [CacheStreamShape(groups: 1, width: 2)], chunk: 4)
+        limited.tokenLimit = 10
+        limited.reserve(11)
+        #expect(limited.capacity == 11)
+    }
 }
 
 @Suite struct ParameterNamingTests {

@@ -37,21 +37,33 @@ import Testing
 
     /// `attnlab generate` with a prompt longer than max_seq_len keeps its last max_seq_len tokens
     /// and says in the status line how many it dropped; a prompt that fits says nothing of it.
+    /// A latent decoding path given for a run without a latent is refused, not ignored.
     @Test func generationSaysWhenThePromptIsCut() throws {
         let box = try TrainingSandbox()
         defer { box.remove() }
-        try box.experiment("v", kinds: ["mla"])
-        let outcome = try #require(try runExperiment(box.load("v", Self.short), resultsDirectory: box.results, quiet: true).first)
+        try box.experiment("v", kinds: ["mla", "gqa"])
+        let outcomes = try runExperiment(box.load("v", Self.short), resultsDirectory: box.results, quiet: true)
+        let outcome = try #require(outcomes.first { $0.path.hasSuffix("mla.h5") })
+        let gqa = try #require(outcomes.first { $0.path.hasSuffix("gqa.h5") })
         let limit = try RunRecord(path: outcome.path).config.model.maxSeqLen
         let long = String(repeating: "b", count: limit + 7)
         var text = ""
         let cut = try generateFromCheckpoint(path: outcome.path, prompt: long, maxNewTokens: 3, temperature: 0, topK: 0, seed: 1,
                                              latentDecode: .naive) { text += $0 }
-        #expect(cut.hasPrefix("\(limit) prompt + 1 generated tokens"), "\(cut)")
+        #expect(cut.hasPrefix("\(limit) prompt + 1 generated token; "), "\(cut)")
         #expect(cut.contains("the prompt's first 7 of \(limit + 7) tokens were dropped: the model saw its last max_seq_len = \(limit)"), "\(cut)")
         let fits = try generateFromCheckpoint(path: outcome.path, prompt: "bb", maxNewTokens: 3, temperature: 0, topK: 0, seed: 1,
                                               latentDecode: .absorbed) { _ in }
         #expect(fits.hasPrefix("2 prompt + 3 generated tokens") && !fits.contains("dropped"), "\(fits)")
+        for mode in LatentDecodeMode.allCases {
+            #expect(throws: RunFileError.self) {
+                _ = try generateFromCheckpoint(path: gqa.path, prompt: "bb", maxNewTokens: 1, temperature: 0, topK: 0, seed: 1,
+                                               latentDecode: mode) { _ in }
+            }
+        }
+        let plain = try generateFromCheckpoint(path: gqa.path, prompt: "bb", maxNewTokens: 1, temperature: 0, topK: 0, seed: 1,
+                                               latentDecode: nil) { _ in }
+        #expect(plain.contains("(gqa)"), "\(plain)")
     }
 
     /// A run killed after its final checkpoint (the file still says `running`) resumes with

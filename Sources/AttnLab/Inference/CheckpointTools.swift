@@ -112,11 +112,21 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: Evaluatio
 
 /// Streams generated text to `emit` (or, with `tokenIDs`, the generated token ids separated by
 /// spaces, without the prompt) and returns a one-line cost report.
+///
+/// - `latentDecode`: the latent attentions' (MLA, GLA) decoding path; nil = absorbed.
+/// - Throws: `RunFileError` for a file without a checkpoint, a prompt of no tokens, or a
+///   `latentDecode` given for a run whose attention has no latent (nothing would use it).
 public func generateFromCheckpoint(
     path: String, prompt: String, maxNewTokens: Int, temperature: Double, topK: Int, seed: UInt64,
-    latentDecode mode: LatentDecodeMode, tokenIDs: Bool = false, emit: (String) -> Void
+    latentDecode: LatentDecodeMode?, tokenIDs: Bool = false, emit: (String) -> Void
 ) throws -> String {
     let run = try LoadedRun(path: path)
+    let kind = run.config.model.attention.kind
+    if let latentDecode, !kind.hasKVLatent {
+        throw RunFileError("--latent-decode \(latentDecode.rawValue): \(path) has \(kind.rawValue) attention, which has one decoding "
+                           + "path; the option applies to mla and gla runs only")
+    }
+    let mode = latentDecode ?? .absorbed
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
     guard !ids.isEmpty else { throw RunFileError("--prompt: expected at least one token, found an empty prompt") }
     var sampler = try Sampler(temperature: temperature, topK: topK, seed: seed)
@@ -134,9 +144,8 @@ public func generateFromCheckpoint(
     }
     if !pending.isEmpty { emit(String(decoding: pending, as: UTF8.self)) }
     // The latent decoding mode exists only for the latent attentions (MLA, GLA).
-    let kind = run.config.model.attention.kind
-    var line = String(format: "%d prompt + %d generated tokens; prefill %.3f s; decode %.1f tokens/s; KV cache %d bytes used, %d allocated (%@)",
-                      report.promptTokens, report.generatedTokens, report.prefillSeconds, report.decodeTokensPerSecond,
+    var line = String(format: "%d prompt + %d generated token%@; prefill %.3f s; decode %.1f tokens/s; KV cache %d bytes used, %d allocated (%@)",
+                      report.promptTokens, report.generatedTokens, report.generatedTokens == 1 ? "" : "s", report.prefillSeconds, report.decodeTokensPerSecond,
                       report.cacheUsedBytes, report.cacheAllocatedBytes,
                       kind.hasKVLatent ? "\(kind.rawValue), \(mode.rawValue) decoding" : kind.rawValue)
     if ids.count > report.promptTokens {

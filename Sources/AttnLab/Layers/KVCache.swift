@@ -43,12 +43,16 @@ public struct CacheStreamShape: Sendable, Equatable {
     public var elements: Int { SaturatingCount.product([groups, width]).value }
 }
 
-/// A layer's KV cache. It grows by whole chunks of tokens, never per token, and reports the
-/// bytes it holds.
+/// A layer's KV cache. It grows by whole chunks of tokens, never per token, up to `tokenLimit`
+/// (the model's max_seq_len, set by `DecoderLM.makeCache`), and reports the bytes it holds.
 public final class LayerKVCache<T: Scalar> {
     public let streams: [CacheStream<T>]
     public let chunk: Int
     public private(set) var length = 0
+    /// The most tokens the cache is expected to hold: growth by a whole chunk stops here, so a
+    /// model with max_seq_len 32 and chunk 64 allocates 32 rows, not 64. A request past it still
+    /// gets exactly the rows it needs.
+    public var tokenLimit = Int.max
 
     public init(batch: Int, streams: [CacheStreamShape], chunk: Int = 64) {
         precondition(chunk > 0, "cache chunk must be positive")
@@ -68,7 +72,7 @@ public final class LayerKVCache<T: Scalar> {
     public func reserve(_ tokens: Int) {
         let needed = length + tokens
         guard needed > capacity else { return }
-        let newCapacity = (needed + chunk - 1) / chunk * chunk
+        let newCapacity = min((needed + chunk - 1) / chunk * chunk, max(needed, tokenLimit))
         for s in streams { s.grow(to: newCapacity, keeping: length) }
     }
 

@@ -73,12 +73,15 @@ public final class DecoderLM<T: Scalar> {
     }
 
     /// A fresh, empty KV cache for `batch` sequences, with inference weights prepared. The latent
-    /// variants decode along `latentDecode` (the others have one path).
+    /// variants decode along `latentDecode` (the others have one path). The cache grows by
+    /// `chunk` tokens at a time, never past max_seq_len.
     public func makeCache(batch: Int, chunk: Int = 64, latentDecode: LatentDecodeMode = .absorbed) -> InferenceCache<T> {
         for b in blocks {
             b.attention.prepareForInference()
             b.attention.useLatentDecode(latentDecode)
         }
-        return InferenceCache(layers: blocks.map { $0.attention.makeCache(batch: batch, chunk: chunk) })
+        let layers = blocks.map { $0.attention.makeCache(batch: batch, chunk: chunk) }
+        for layer in layers { layer.tokenLimit = config.maxSeqLen }
+        return InferenceCache(layers: layers)
     }
 }
