@@ -15,17 +15,22 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Instead of evaluating, write the checkpoint's logits for --text as JSON to this file.", valueName: "file"))
     var dumpLogits: String?
     @Option(help: "Text whose logits --dump-logits writes (encoded with the run's tokenizer).") var text: String?
+    @Flag(help: "With --dump-logits: compute the logits one token at a time through a KV cache, as generate decodes.") var cached = false
+    @Option(name: [.customLong("latent-decode"), .customLong("mla-mode")], help: "With --cached: the latent attentions' (MLA, GLA) decoding path, naive or absorbed (default absorbed).")
+    var latentDecode: LatentDecodeMode?
 
     func validate() throws {
         try checkOption("--tokens", tokens, in: 0...Int.max)
         try checkOption("--text", text ?? "(none)", (text == nil) == (dumpLogits == nil), expected: "--text and --dump-logits together")
+        if cached && dumpLogits == nil { throw ValidationError("--cached: only with --dump-logits") }
+        if let latentDecode, !cached { throw ValidationError("--latent-decode \(latentDecode.rawValue): only with --cached") }
     }
 
     func run() throws {
         if let dumpLogits, let text {
-            let logits = try CheckpointLogits(runPath: file, text: text)
+            let logits = try CheckpointLogits(runPath: file, text: text, cached: cached, latentDecode: latentDecode)
             try logits.write(to: dumpLogits)
-            print("logits: \(dumpLogits): \(logits.tokenIDs.count) tokens x \(logits.vocabSize), checkpoint at step \(logits.step)")
+            print("logits: \(dumpLogits): \(logits.tokenIDs.count) tokens x \(logits.vocabSize) (\(logits.path)), checkpoint at step \(logits.step)")
             return
         }
         let result = try evaluateCheckpoint(path: file, textPath: data, split: split, maxTokens: tokens, dataDirectory: dataDir)

@@ -121,6 +121,9 @@ import Testing
         ["export", "X", "--format", "hf", "--out", ""],
         ["eval", "X", "--dump-logits", "f.json"],
         ["eval", "X", "--text", "hi"],
+        ["eval", "X", "--cached"],
+        ["eval", "X", "--dump-logits", "f.json", "--text", "hi", "--latent-decode", "naive"],
+        ["generate", "--checkpoint", "X.h5", "--prompt", ""],
     ]
 
     /// The last option of each call is the bad one.

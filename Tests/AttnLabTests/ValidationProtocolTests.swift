@@ -66,6 +66,37 @@ import Testing
         #expect(plain.contains("(gqa)"), "\(plain)")
     }
 
+    /// `attnlab eval --dump-logits --cached`: the logits computed one token at a time through the
+    /// KV cache (both latent paths) equal the full forward's to float rounding, and say which
+    /// path made them; a latent path is refused without --cached and for a run without a latent.
+    @Test func cachedLogitsEqualTheFullForward() throws {
+        let box = try TrainingSandbox()
+        defer { box.remove() }
+        try box.experiment("v", kinds: ["mla", "gqa"])
+        let outcomes = try runExperiment(box.load("v", Self.short), resultsDirectory: box.results, quiet: true)
+        let text = "abcabd abba cab"
+        for outcome in outcomes {
+            let full = try CheckpointLogits(runPath: outcome.path, text: text)
+            #expect(full.path == "full")
+            let latent = outcome.path.hasSuffix("mla.h5")
+            let modes: [LatentDecodeMode?] = latent ? [nil, .naive, .absorbed] : [nil]
+            for mode in modes {
+                let cached = try CheckpointLogits(runPath: outcome.path, text: text, cached: true, latentDecode: mode)
+                #expect(cached.path == (latent ? "cached-\((mode ?? .absorbed).rawValue)" : "cached"))
+                #expect(cached.tokenIDs == full.tokenIDs && cached.logits.count == full.logits.count)
+                let scale = full.logits.map { abs($0) }.max()!
+                let diff = zip(cached.logits, full.logits).map { abs($0 - $1) }.max()!
+                #expect(diff <= 1e-4 * scale, "\(outcome.path) \(cached.path): max |diff| \(diff), max |logit| \(scale)")
+            }
+            #expect(throws: RunFileError.self) { _ = try CheckpointLogits(runPath: outcome.path, text: text, latentDecode: .naive) }
+            if !latent {
+                #expect(throws: RunFileError.self) {
+                    _ = try CheckpointLogits(runPath: outcome.path, text: text, cached: true, latentDecode: .absorbed)
+                }
+            }
+        }
+    }
+
     /// A run killed after its final checkpoint (the file still says `running`) resumes with
     /// nothing left to train and keeps the final evaluation it has: the stored value, altered
     /// here to tell, survives the resume, and `/eval` gets no second row at the last step.

@@ -2,6 +2,8 @@ import Foundation
 
 /// A trained model rebuilt from a run file: its config, tokenizer and checkpoint weights.
 public struct LoadedRun {
+    /// The run file it was loaded from.
+    public let path: String
     public let config: ExperimentConfig
     public let tokenizer: any Tokenizer
     public let model: DecoderLM<Float>
@@ -14,6 +16,7 @@ public struct LoadedRun {
     public init(path: String) throws {
         let reader = try RunReader(path: path)
         defer { try? reader.close() }
+        self.path = path
         config = try ExperimentConfig(resolvedTOML: try reader.configTOML, source: path)
         tokenizer = try makeTokenizer(serialized: try reader.attribute("tokenizer"))
         model = DecoderLM<Float>(config.model, seed: 0)
@@ -110,6 +113,21 @@ public func evaluateCheckpoint(path: String, textPath: String?, split: Evaluatio
         stored: comparable ? run.finalEvaluation : nil)
 }
 
+extension LoadedRun {
+    /// The latent decoding path to use for this run: `given`, or absorbed when nil.
+    ///
+    /// - Throws: `RunFileError` when `given` is set and the run's attention has no latent (MHA,
+    ///   GQA, MQA, GTA have one decoding path, so the choice would be silently ignored).
+    public func latentDecodeMode(_ given: LatentDecodeMode?) throws -> LatentDecodeMode {
+        let kind = config.model.attention.kind
+        if let given, !kind.hasKVLatent {
+            throw RunFileError("--latent-decode \(given.rawValue): \(path) has \(kind.rawValue) attention, which has one decoding "
+                               + "path; the option applies to mla and gla runs only")
+        }
+        return given ?? .absorbed
+    }
+}
+
 /// Streams generated text to `emit` (or, with `tokenIDs`, the generated token ids separated by
 /// spaces, without the prompt) and returns a one-line cost report.
 ///
@@ -122,11 +140,7 @@ public func generateFromCheckpoint(
 ) throws -> String {
     let run = try LoadedRun(path: path)
     let kind = run.config.model.attention.kind
-    if let latentDecode, !kind.hasKVLatent {
-        throw RunFileError("--latent-decode \(latentDecode.rawValue): \(path) has \(kind.rawValue) attention, which has one decoding "
-                           + "path; the option applies to mla and gla runs only")
-    }
-    let mode = latentDecode ?? .absorbed
+    let mode = try run.latentDecodeMode(latentDecode)
     let ids = try run.tokenizer.encode(Array(prompt.utf8))
     guard !ids.isEmpty else { throw RunFileError("--prompt: expected at least one token, found an empty prompt") }
     var sampler = try Sampler(temperature: temperature, topK: topK, seed: seed)
