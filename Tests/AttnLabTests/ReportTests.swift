@@ -95,6 +95,40 @@ import FoundationXML
         #expect(VariantGrouping.key(config(.mla, seed: 1)) != VariantGrouping.key(config(.mla, seed: 1, rank: 32)))
     }
 
+    /// Reproducer: study-attention's MHA tuning runs at lr 1e-3 to 8e-3 were trained at 2 threads
+    /// and those at 5e-4 and 1.6e-2 at 1 (sweeps with another `--jobs`); the tuning report split
+    /// them into "mha" and "mha#2" and `tune` picked MHA's lr from the two-point group. What does
+    /// not make another run (`runIdentity`) must not make another variant either, and everything
+    /// that does must: the grouping, the sweep's plan and manifests agree on each key.
+    @Test func variantsAndRunsAgreeOnWhatMakesAnotherRun() {
+        func config(_ kind: AttentionKind, _ edit: (inout ExperimentConfig) -> Void = { _ in }) -> ExperimentConfig {
+            var c = ExperimentConfig()
+            c.model.attention.kind = kind
+            c.train.seed = 1
+            edit(&c)
+            return c
+        }
+        let cases: [(kind: AttentionKind, edit: (inout ExperimentConfig) -> Void, same: Bool)] = [
+            (.mha, { $0.train.threads = 2 }, true),
+            (.gla, { $0.train.threads = 3 }, true),
+            (.mha, { $0.model.attention.latentNormEps = 1e-3 }, true),
+            (.gta, { $0.model.attention.latentNormEps = 1e-3 }, true),
+            // GLA normalises its latent heads with latent_norm_eps: another eps is another run.
+            (.gla, { $0.model.attention.latentNormEps = 1e-3 }, false),
+            (.mla, { $0.model.attention.latentNormEps = 1e-3 }, false),
+            (.mha, { $0.optimizer.lr = 0.5 }, false),
+            (.mha, { $0.train.steps += 1 }, false),
+        ]
+        for (kind, edit, same) in cases {
+            let (a, b) = (config(kind), config(kind, edit))
+            let grouped = VariantGrouping.group([("x-seed1", a), ("x-seed2", b)], fallback: { "v\($0)" })
+            #expect((grouped.count == 1) == same, "\(kind): \(grouped.map(\.name))")
+            #expect(sameRunConfig(a, b) == same, "\(kind)")
+            #expect((RunManifest.configHash(a) == RunManifest.configHash(b)) == same, "\(kind)")
+            #expect(runConfigDifferences(stored: a, now: b).isEmpty == same, "\(kind)")
+        }
+    }
+
     @Test func paretoFrontKeepsOnlyUndominatedPoints() {
         let points: [(x: Double, y: Double)] = [(512, 4.45), (128, 4.54), (256, 4.55), (160, 4.50), (128, 4.60)]
         #expect(ParetoPlot.front(points) == [1, 3, 0])

@@ -57,13 +57,10 @@ public struct RunManifest: Sendable, Equatable {
         self.init(experiment: experiment.name, overrides: overrides, entries: entries)
     }
 
-    /// SHA-256 (hex) of a run's canonical resolved config with `train.threads` set to 0: the
-    /// thread count is chosen where the run executes (`SLURM_CPUS_PER_TASK`, `--jobs`) and is not
-    /// part of what the run is (see `sameRunConfig`).
+    /// SHA-256 (hex) of a run's canonical resolved `runIdentity`: the thread count is chosen where
+    /// the run executes (`SLURM_CPUS_PER_TASK`, `--jobs`) and is not part of what the run is.
     public static func configHash(_ config: ExperimentConfig) -> String {
-        var c = config
-        c.train.threads = 0
-        return SHA256.hex(Array(c.canonicalTOML().utf8))
+        SHA256.hex(Array(config.runIdentity.canonicalTOML().utf8))
     }
 
     /// The text form described above, ending with a newline.

@@ -120,26 +120,17 @@ public func planSweep(runs: [(name: String, path: String)], states: [String: Swe
     }
 }
 
-/// Whether a stored config is the same run as a resolved one. `train.threads` is left out: the
-/// sweep sets it from `--jobs`, so a re-run with another `--jobs` must still recognise its runs.
-/// So is `model.attention.latent_norm_eps` outside MLA, where nothing uses it (files stored before
-/// the key existed read it as `model.norm_eps`).
+/// Whether a stored config is the same run as a resolved one (`ExperimentConfig.runIdentity`:
+/// `train.threads` aside, which the sweep sets from `--jobs`, so a re-run with another `--jobs`
+/// still recognises its runs).
 public func sameRunConfig(_ a: ExperimentConfig, _ b: ExperimentConfig) -> Bool {
-    comparableRunConfig(a) == comparableRunConfig(b)
+    a.runIdentity == b.runIdentity
 }
 
 /// The keys that make `stored` another run than `now` (as `sameRunConfig` compares them), "key: A
 /// in the file, B now", at most three; empty when they are the same run.
 public func runConfigDifferences(stored: ExperimentConfig, now: ExperimentConfig) -> [String] {
-    comparableRunConfig(stored).differences(from: comparableRunConfig(now))
-}
-
-/// `c` with what does not make another run (`train.threads`; the latent norm's eps outside MLA) set to fixed values.
-private func comparableRunConfig(_ c: ExperimentConfig) -> ExperimentConfig {
-    var c = c
-    c.train.threads = 0
-    if c.model.attention.kind != .mla { c.model.attention.latentNormEps = 0 }
-    return c
+    stored.runIdentity.differences(from: now.runIdentity)
 }
 
 /// Worker threads per child so that `jobs` parallel runs share the cores without oversubscribing.

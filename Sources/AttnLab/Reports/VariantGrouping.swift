@@ -1,10 +1,12 @@
 import Foundation
 
-/// Groups runs that differ only in `train.seed` into variants.
+/// Groups runs that differ only in `train.seed` into variants (and in what does not make another
+/// run, `ExperimentConfig.runIdentity`: runs of one variant trained at other thread counts, e.g.
+/// by sweeps with another `--jobs`, are one variant).
 public enum VariantGrouping {
-    /// The config with the seed fixed, as canonical TOML: equal keys mean same variant.
+    /// The run identity with the seed fixed, as canonical TOML: equal keys mean same variant.
     public static func key(_ config: ExperimentConfig) -> String {
-        var c = config
+        var c = config.runIdentity
         c.train.seed = 0
         return c.canonicalTOML()
     }
