@@ -34,6 +34,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -551,6 +552,12 @@ def main():
                 "contexts": [] if a.no_decode else contexts, "batches": [] if a.no_decode else batches,
                 "attnlab_sha256": file_sha256(binary), "twin_sha256": file_sha256(os.path.join(ROOT, "bench", "pytorch_reference.py")),
                 "torch": torch.__version__, "host": platform.node()}
+    # Ctrl-C and SIGTERM (a session or job ending) both stop the run after saving its rows. A
+    # shell that starts a background job without job control hands it SIGINT ignored; restore it.
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     # One writer per OUT: a second run on the same OUT would interleave rows into one partial file.
     lock = open(out + ".lock", "w")
     try:
@@ -580,6 +587,8 @@ def main():
                 bench_decoding(attnlab, pr, torch, contexts, batches, rounds, steps, "tiny" if a.quick else None,
                                partial.decoding, partial.save)
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         os.environ.pop("SIDE_BY_SIDE_INTERRUPT_AFTER_SAVES", None)
         partial.save()
         say(f"\nside-by-side: interrupted; {len(partial.training)} training and {len(partial.decoding)} decoding rows "
