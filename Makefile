@@ -22,7 +22,8 @@ test: deps
 
 # AttnLab against its PyTorch twin (bench/side_by_side.py, bench/README.md): training on the shape
 # grid and the ablation configs, eager and torch.compile, and cached decoding, interleaved; writes
-# bench/side-by-side.json and .md. Needs torch (pip install torch); an estimated 1.5 to 3 hours on 2 cores (not yet run end to end).
+# bench/side-by-side.json and .md. Needs torch (pip install torch); 34 minutes of timing on the 2-core
+# development VM (2026-11-30), plus the build.
 # Interrupted (Ctrl-C, a session ending), it keeps its rows in bench/side-by-side.partial.json and
 # `make bench` again resumes from them.
 bench: build
