@@ -352,6 +352,7 @@ class Partial:
     def __init__(self, path, identity):
         self.path, self.identity = path, identity
         self.check, self.training, self.decoding, self.segments = None, [], [], []
+        self.started = False
 
     def load(self, restart):
         if not os.path.exists(self.path):
@@ -382,6 +383,7 @@ class Partial:
         self.segments.append({"start": utc_now(), "end": utc_now(), "seconds": 0.0,
                               "load_average_before": load_before, "load_average_after": load_before})
         self._started = time.time()
+        self.started = True
 
     def save(self):
         self.saves = getattr(self, "saves", 0) + 1
@@ -565,15 +567,15 @@ def main():
     except OSError:
         fail(f"another side_by_side.py is writing {out}.* (it holds {out}.lock); wait for it or use --out")
     partial = Partial(out + ".partial.json", identity)
-    partial.load(a.restart)
-    load_before = load_average()
     cores = os.cpu_count() or 1
-    if load_before and load_before[0] >= QUIET_LOAD * cores:
-        say(f"side-by-side: WARNING: load average {load_before[0]} on {cores} cores: the machine is not quiet, so the "
-            "figures are not a comparison (PyTorch's OpenMP threads slow down most when cores are shared)")
-    partial.start_segment(load_before)
-    env_info = json.loads(run([binary, "env", "--json"], "attnlab env"))
     try:
+        partial.load(a.restart)
+        load_before = load_average()
+        if load_before and load_before[0] >= QUIET_LOAD * cores:
+            say(f"side-by-side: WARNING: load average {load_before[0]} on {cores} cores: the machine is not quiet, so the "
+                "figures are not a comparison (PyTorch's OpenMP threads slow down most when cores are shared)")
+        partial.start_segment(load_before)
+        env_info = json.loads(run([binary, "env", "--json"], "attnlab env"))
         with tempfile.TemporaryDirectory() as scratch:
             attnlab = AttnLab(binary, scratch)
             if not a.no_check and partial.check is None:
@@ -590,7 +592,9 @@ def main():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         os.environ.pop("SIDE_BY_SIDE_INTERRUPT_AFTER_SAVES", None)
-        partial.save()
+        # Before this sitting started (still loading the partial file) there is nothing new to keep.
+        if partial.started:
+            partial.save()
         say(f"\nside-by-side: interrupted; {len(partial.training)} training and {len(partial.decoding)} decoding rows "
             f"kept in {partial.path}. The same command resumes from there.")
         sys.exit(130)

@@ -22,6 +22,7 @@ struct EvalCommand: ParsableCommand {
     func validate() throws {
         try checkOption("--tokens", tokens, in: 0...Int.max)
         try checkOption("--text", text ?? "(none)", (text == nil) == (dumpLogits == nil), expected: "--text and --dump-logits together")
+        if text?.isEmpty == true { throw ValidationError("--text: expected at least one character, found an empty text") }
         if cached && dumpLogits == nil { throw ValidationError("--cached: only with --dump-logits") }
         if let latentDecode, !cached { throw ValidationError("--latent-decode \(latentDecode.rawValue): only with --cached") }
     }

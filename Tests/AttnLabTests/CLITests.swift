@@ -122,6 +122,7 @@ import Testing
         ["eval", "X", "--dump-logits", "f.json"],
         ["eval", "X", "--text", "hi"],
         ["eval", "X", "--cached"],
+        ["eval", "X", "--dump-logits", "f.json", "--text", ""],
         ["eval", "X", "--dump-logits", "f.json", "--text", "hi", "--latent-decode", "naive"],
         ["generate", "--checkpoint", "X.h5", "--prompt", ""],
     ]

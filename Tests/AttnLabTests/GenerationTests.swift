@@ -24,6 +24,12 @@ import Testing
         }
         // Every token but the last produced one went through the cache.
         #expect(report.cacheUsedBytes == (prompt.count + 5) * model.makeCache(batch: 1).elementsPerToken * 8)
+        // The prefill gives the first token: 6 tokens are 5 decode steps, and one token is none
+        // (a fresh-user trial saw a "decode 31306.7 tokens/s" for a single token).
+        #expect(report.decodeSteps == 5 && report.decodeTokensPerSecond != nil)
+        var again = try Sampler(temperature: 0, topK: 0, seed: 1)
+        let one = generate(model: model, prompt: prompt, maxNewTokens: 1, sampler: &again, latentDecode: mode) { _ in }
+        #expect(one.generatedTokens == 1 && one.decodeSteps == 0 && one.decodeTokensPerSecond == nil)
     }
 
     @Test func samplingIsSeededAndTopKRestricts() throws {

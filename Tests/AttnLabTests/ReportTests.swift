@@ -129,6 +129,33 @@ import FoundationXML
         }
     }
 
+    /// Two seeds of one run name trained with different keys (here GLA's latent_norm_eps, set with
+    /// `--set` for one of them) are two variants, and the report says what tells them apart
+    /// (a fresh-user trial saw "gla" and "gla#2" with no word why); runs that differ only in
+    /// their thread count stay one variant and get no such line.
+    @Test func reportNamesWhatSplitsRunsOfOneName() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("attnlab-split-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let runsDir = dir.appendingPathComponent("synth")
+        for seed in [1, 2] {
+            try writeRun(runsDir, "mha-seed\(seed)", kind: .mha, seed: seed, finalVal: 2.5) { $0.train.threads = seed }
+            try writeRun(runsDir, "gla-seed\(seed)", kind: .gla, seed: seed, finalVal: 2.4) {
+                if seed == 2 { $0.model.attention.latentNormEps = 1e-3 }
+            }
+        }
+        let paths = try writeExperimentReport(experiment: "synth", resultsDirectory: dir)
+        let markdown = try String(contentsOfFile: paths.markdown, encoding: .utf8)
+        let report = try JSONDecoder().decode(ExperimentReport.self, from: Data(contentsOf: URL(fileURLWithPath: paths.json)))
+        #expect(report.variants.map(\.name).sorted() == ["gla", "gla#2", "mha"])
+        #expect(report.splitVariants == ["`gla#2` (gla-seed2.h5) differs from `gla` in model.attention.latent_norm_eps: 0.001 here, 1e-06 there"])
+        #expect(markdown.contains("**Runs of one name with different configurations**"))
+        for seed in [1, 2] { try FileManager.default.removeItem(at: runsDir.appendingPathComponent("gla-seed\(seed).h5")) }
+        let plain = try writeExperimentReport(experiment: "synth", resultsDirectory: dir)
+        let again = try JSONDecoder().decode(ExperimentReport.self, from: Data(contentsOf: URL(fileURLWithPath: plain.json)))
+        #expect(again.splitVariants == nil && again.variants.map(\.name) == ["mha"])
+        #expect(!(try String(contentsOf: URL(fileURLWithPath: plain.json), encoding: .utf8)).contains("splitVariants"))
+    }
+
     @Test func paretoFrontKeepsOnlyUndominatedPoints() {
         let points: [(x: Double, y: Double)] = [(512, 4.45), (128, 4.54), (256, 4.55), (160, 4.50), (128, 4.60)]
         #expect(ParetoPlot.front(points) == [1, 3, 0])

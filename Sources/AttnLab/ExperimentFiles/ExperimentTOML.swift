@@ -3,9 +3,10 @@ extension ExperimentConfig {
     /// section. `header` lines are written first as comments. Parsing the text back with
     /// `init(resolvedTOML:)` gives an equal config, which is what run files rely on.
     /// The resolved-config lines (`key = value` under their tables) that differ between `self`
-    /// and `other`, as "key: A here, B there", at most `limit` of them; for messages that say
-    /// why two configs are not the same run.
-    public func differences(from other: ExperimentConfig, limit: Int = 3) -> [String] {
+    /// and `other`, as "key: A <labels.0>, B <labels.1>" ("in the file", "now" by default), at
+    /// most `limit` of them; for messages that say why two configs are not the same run.
+    public func differences(from other: ExperimentConfig, limit: Int = 3,
+                            labels: (String, String) = ("in the file", "now")) -> [String] {
         func keyed(_ c: ExperimentConfig) -> [String: String] {
             var table = "", out: [String: String] = [:]
             for line in c.canonicalTOML().split(separator: "\n") {
@@ -18,7 +19,7 @@ extension ExperimentConfig {
         }
         let (a, b) = (keyed(self), keyed(other))
         return Set(a.keys).union(b.keys).sorted().filter { a[$0] != b[$0] }.prefix(limit).map {
-            "\($0): \(a[$0] ?? "(none)") in the file, \(b[$0] ?? "(none)") now"
+            "\($0): \(a[$0] ?? "(none)") \(labels.0), \(b[$0] ?? "(none)") \(labels.1)"
         }
     }
 

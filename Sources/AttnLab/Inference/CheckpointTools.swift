@@ -158,8 +158,9 @@ public func generateFromCheckpoint(
     }
     if !pending.isEmpty { emit(String(decoding: pending, as: UTF8.self)) }
     // The latent decoding mode exists only for the latent attentions (MLA, GLA).
-    var line = String(format: "%d prompt + %d generated token%@; prefill %.3f s; decode %.1f tokens/s; KV cache %d bytes used, %d allocated (%@)",
-                      report.promptTokens, report.generatedTokens, report.generatedTokens == 1 ? "" : "s", report.prefillSeconds, report.decodeTokensPerSecond,
+    let decode = report.decodeTokensPerSecond.map { String(format: "%.1f tokens/s", $0) } ?? "none (the prefill gave the only token)"
+    var line = String(format: "%d prompt + %d generated token%@; prefill %.3f s; decode %@; KV cache %d bytes used, %d allocated (%@)",
+                      report.promptTokens, report.generatedTokens, report.generatedTokens == 1 ? "" : "s", report.prefillSeconds, decode,
                       report.cacheUsedBytes, report.cacheAllocatedBytes,
                       kind.hasKVLatent ? "\(kind.rawValue), \(mode.rawValue) decoding" : kind.rawValue)
     if ids.count > report.promptTokens {

@@ -4,12 +4,20 @@ import Foundation
 public struct GenerationReport: Sendable {
     public var promptTokens: Int
     public var generatedTokens: Int
+    /// Seconds of the prefill call, which also yields the first generated token.
     public var prefillSeconds: Double
+    /// Seconds from the first token's hand-off to the last: the single-token decode steps (one
+    /// per generated token after the first) and `onToken`'s time.
     public var decodeSeconds: Double
     public var cacheAllocatedBytes: Int
     public var cacheUsedBytes: Int
     public var stoppedAtContextLimit: Bool
-    public var decodeTokensPerSecond: Double { generatedTokens > 0 ? Double(generatedTokens) / max(decodeSeconds, 1e-9) : 0 }
+    /// Decode steps run: every generated token but the first, which the prefill produced.
+    public var decodeSteps: Int { max(generatedTokens - 1, 0) }
+    /// Decode steps per second; nil when no decode step ran (one token or none generated).
+    public var decodeTokensPerSecond: Double? {
+        decodeSteps > 0 ? Double(decodeSteps) / max(decodeSeconds, 1e-9) : nil
+    }
 }
 
 /// Autoregressive generation with a KV cache: the prompt is prefilled in one call, then one token

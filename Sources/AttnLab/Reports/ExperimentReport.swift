@@ -86,6 +86,10 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
     /// Run files (`folder/file.h5`) in the folders read that their experiment does not define
     /// (left from an earlier grid); not in any table.
     public var ignored: [String] = []
+    /// Variants whose runs share a name but not a configuration ("gla" and "gla#2": files of one
+    /// run name trained with different keys, e.g. with `--set`), each with the keys that set it
+    /// apart from the first of that name; nil when there are none.
+    public var splitVariants: [String]?
     /// How the runs' validation losses were measured: one line per `ValidationProtocol` used,
     /// with its run count ("old protocol (...): 27 run files").
     public var validation: [String]
@@ -151,6 +155,14 @@ public struct ExperimentReport: Sendable, Equatable, Codable {
         self.tuning = tuning
         self.sameLearningRate = sameLearningRate
         stability = StabilitySummary.rows(groups)
+        let split = groups.compactMap { g -> String? in
+            guard let name = VariantGrouping.unsuffixedName(g.name), let first = groups.first(where: { $0.name == name }) else { return nil }
+            var (a, b) = (g.runs[0].config.runIdentity, first.runs[0].config.runIdentity)
+            (a.train.seed, b.train.seed) = (0, 0)
+            return "`\(g.name)` (\(g.runs.map(\.fileName).joined(separator: ", "))) differs from `\(name)` in "
+                + a.differences(from: b, labels: ("here", "there")).joined(separator: "; ")
+        }
+        splitVariants = split.isEmpty ? nil : split
     }
 
     /// Final validation losses paired by seed over the finished runs of both variants.

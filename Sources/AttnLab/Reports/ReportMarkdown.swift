@@ -20,7 +20,9 @@ public enum ReportMarkdown {
         ] + (r.ignored.isEmpty ? [] : [
             "- Ignored: \(r.ignored.count) run file\(r.ignored.count == 1 ? "" : "s") that the experiments do not define "
                 + "(left from an earlier grid): " + r.ignored.map { "`\($0)`" }.joined(separator: ", "),
-        ]) + [
+        ]) + (r.splitVariants ?? []).map {
+            "- **Runs of one name with different configurations**, reported as separate variants: " + $0
+        } + [
             "- Runs started: \(r.firstStart) to \(r.lastStart)" + (r.tuning == nil && r.sameLearningRate == nil ? "" : " (the headline runs)"),
             "- Hosts: \(r.hosts.joined(separator: ", "))",
             "- BLAS core: \(r.blasCores.joined(separator: ", ")) (\(r.blasThreads.map(String.init).joined(separator: ", ")) thread\(r.blasThreads == [1] ? "" : "s"))",

@@ -19,6 +19,14 @@ public enum VariantGrouping {
             .joined(separator: "-")
     }
 
+    /// The name a second, third ... group of the same seedless name was given ("mla#2" -> "mla"),
+    /// nil for a name without such a suffix.
+    public static func unsuffixedName(_ name: String) -> String? {
+        guard let hash = name.lastIndex(of: "#"), hash != name.startIndex else { return nil }
+        let digits = name[name.index(after: hash)...]
+        return !digits.isEmpty && digits.allSatisfy(\.isNumber) ? String(name[..<hash]) : nil
+    }
+
     /// One group per distinct key, as index lists into `runs`, each named by its first run's
     /// seedless name or else by `fallback`. Names are made unique with a "#2", "#3" suffix so
     /// a table never shows two rows under one name.
